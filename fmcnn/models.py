@@ -1,0 +1,40 @@
+"""The course network: LeNet-5 with batch normalization."""
+from pathlib import Path
+
+import numpy as np
+
+from .nn import BatchNorm2D, Conv2D, Flatten, Linear, MaxPool2D, ReLU, Sequential
+
+PRETRAINED_PATH = Path(__file__).parent / "weights" / "lenet_bn.npz"
+
+
+def lenet_bn(seed=0, pretrained=False):
+    """Build LeNet-BN for 1 x 28 x 28 images and 10 classes (61,750 parameters).
+
+    conv1 (1->6, 5x5, padding 2) -> bn1 -> relu1 -> pool1 (2x2)  : (N, 6, 14, 14)
+    conv2 (6->16, 5x5)           -> bn2 -> relu2 -> pool2 (2x2)  : (N, 16, 5, 5)
+    flatten -> fc1 (400->120) -> relu -> fc2 (120->84) -> relu -> fc3 (84->10)
+
+    Args:
+        seed: seeds the He initialization, so the same seed gives the same network.
+        pretrained: load the course's trained weights (``fmcnn/weights/lenet_bn.npz``)
+            and return the model in evaluation mode.
+    """
+    rng = np.random.default_rng(seed)
+    model = Sequential(
+        Conv2D(1, 6, 5, padding=2, rng=rng), BatchNorm2D(6), ReLU(), MaxPool2D(2),
+        Conv2D(6, 16, 5, rng=rng), BatchNorm2D(16), ReLU(), MaxPool2D(2),
+        Flatten(),
+        Linear(400, 120, rng=rng), ReLU(),
+        Linear(120, 84, rng=rng), ReLU(),
+        Linear(84, 10, rng=rng),
+    )
+    if pretrained:
+        from .checkpoint import load_checkpoint
+
+        if not PRETRAINED_PATH.exists():
+            raise FileNotFoundError(f"No pretrained weights at {PRETRAINED_PATH}. "
+                                    "Reinstall fmcnn, or train a model with `fmcnn train` and load its checkpoint.")
+        load_checkpoint(PRETRAINED_PATH, model)
+        model.eval()
+    return model

@@ -1,0 +1,108 @@
+"""2-D convolution (really cross-correlation, as in every deep-learning library)."""
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .init import he_normal
+from .module import Module, Parameter, check_input
+
+
+def conv_output_size(size, kernel_size, stride=1, padding=0):
+    """Output length along one axis: floor((size + 2*padding - kernel_size) / stride) + 1."""
+    return (size + 2 * padding - kernel_size) // stride + 1
+
+
+def im2col(x, kernel_size, stride=1):
+    """Unfold every receptive field of an (already padded) batch into a row.
+
+    x: (N, C, H, W)  ->  cols: (N * Ho * Wo, C * kh * kw)
+
+    ``sliding_window_view`` builds a view of all windows without copying; the
+    reshape copies once into the matrix that a single GEMM then multiplies.
+    Rows are ordered (n, i, j) and columns (c, di, dj), matching ``weight.reshape(O, -1)``.
+    """
+    N, C = x.shape[:2]
+    windows = sliding_window_view(x, (kernel_size, kernel_size), axis=(2, 3))[:, :, ::stride, ::stride]
+    Ho, Wo = windows.shape[2:4]
+    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(N * Ho * Wo, C * kernel_size * kernel_size)
+
+
+def col2im(cols, x_shape, kernel_size, stride=1):
+    """Adjoint of :func:`im2col`: add every row back onto the pixels it came from.
+
+    cols: (N * Ho * Wo, C * kh * kw)  ->  (N, C, H, W), where ``x_shape`` is the
+    padded input's shape. Overlapping windows add up, which is exactly the
+    chain rule for a pixel that feeds several outputs. The loop runs over the
+    kh * kw kernel offsets only; each iteration is a whole-batch slice-add.
+    """
+    N, C, H, W = x_shape
+    k = kernel_size
+    Ho, Wo = conv_output_size(H, k, stride), conv_output_size(W, k, stride)
+    cols = cols.reshape(N, Ho, Wo, C, k, k).transpose(0, 3, 4, 5, 1, 2)  # (N, C, kh, kw, Ho, Wo)
+    dx = np.zeros(x_shape, dtype=cols.dtype)
+    for di in range(k):
+        for dj in range(k):
+            dx[:, :, di:di + stride * Ho:stride, dj:dj + stride * Wo:stride] += cols[:, :, di, dj]
+    return dx
+
+
+class Conv2D(Module):
+    """2-D convolution layer with square kernels.
+
+    Args:
+        in_channels, out_channels: C and O.
+        kernel_size: k (square k x k kernels).
+        stride, padding: as in PyTorch; padding adds zeros on every side.
+        rng: seed or ``np.random.Generator`` for the He initialization.
+
+    Shapes: x (N, C, H, W) -> out (N, O, Ho, Wo), with
+    Ho = (H + 2*padding - k) // stride + 1. weight (O, C, k, k), bias (O,).
+    """
+
+    _param_names = ("weight", "bias")
+    short_name = "conv"
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, rng=None):
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        fan_in = in_channels * kernel_size * kernel_size
+        self.weight = Parameter(he_normal((out_channels, in_channels, kernel_size, kernel_size), fan_in, rng), "weight")
+        self.bias = Parameter(np.zeros(out_channels, dtype=np.float32), "bias")
+
+    def forward(self, x):
+        """x: (N, C, H, W) -> (N, O, Ho, Wo)."""
+        check_input(x, 4, "Conv2D")
+        if x.shape[1] != self.in_channels:
+            raise ValueError(f"Conv2D expects {self.in_channels} input channels, got x of shape {x.shape}.")
+        k, s, p = self.kernel_size, self.stride, self.padding
+        if x.shape[2] + 2 * p < k or x.shape[3] + 2 * p < k:
+            raise ValueError(f"Conv2D: input {x.shape[2]}x{x.shape[3]} with padding {p} is smaller than the {k}x{k} kernel.")
+        if p:
+            x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        N = x.shape[0]
+        Ho, Wo = conv_output_size(x.shape[2], k, s), conv_output_size(x.shape[3], k, s)
+        cols = im2col(x, k, s)                                    # (N*Ho*Wo, C*k*k)
+        w = self.weight.data.reshape(self.out_channels, -1).astype(x.dtype, copy=False)
+        out = cols @ w.T + self.bias.data.astype(x.dtype, copy=False)   # one GEMM: (N*Ho*Wo, O)
+        self._cache = (x.shape, cols)
+        return out.reshape(N, Ho, Wo, self.out_channels).transpose(0, 3, 1, 2)
+
+    def backward(self, grad_out):
+        """grad_out: (N, O, Ho, Wo) -> dL/dx: (N, C, H, W).
+
+        With G = grad_out as an (N*Ho*Wo, O) matrix and X the im2col matrix:
+        dW = G^T X, db = column sums of G, d(cols) = G W, then col2im.
+        """
+        padded_shape, cols = self._cache
+        O, p = self.out_channels, self.padding
+        g = grad_out.transpose(0, 2, 3, 1).reshape(-1, O)
+        self.weight.grad += (g.T @ cols).reshape(self.weight.data.shape)
+        self.bias.grad += g.sum(axis=0)
+        w = self.weight.data.reshape(O, -1).astype(g.dtype, copy=False)
+        dx = col2im(g @ w, padded_shape, self.kernel_size, self.stride)
+        if p:
+            dx = dx[:, :, p:-p, p:-p]
+        return dx
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}")
