@@ -1,0 +1,228 @@
+"""Training: recipes, the training loop, logs, checkpoints and exact resuming."""
+import csv
+import json
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .models import lenet_bn
+from .nn import SoftmaxCrossEntropy
+from .optim import SCHEDULES, SGD, Adam
+from .preprocess import augment, to_input
+
+LOG_FIELDS = ("step", "epoch", "loss", "accuracy", "lr", "seconds")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run. Same config and seed, same numbers.
+
+    sampling: "epochs" shuffles the training set once per epoch and walks through
+    it (every image seen once per epoch); "replacement" draws every batch
+    independently at random, as the original NumPy LeNet project did.
+    """
+
+    steps: int = 5000
+    batch_size: int = 64
+    optimizer: str = "adam"
+    lr: float = 2e-3
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    schedule: str = "cosine"
+    warmup_steps: int = 0
+    sampling: str = "epochs"
+    normalize: bool = True
+    augment: bool = False
+    seed: int = 0
+    checkpoint_every: int = 1000
+
+    def __post_init__(self):
+        checks = {
+            "optimizer": self.optimizer in ("adam", "sgd"),
+            "schedule": self.schedule in SCHEDULES,
+            "sampling": self.sampling in ("epochs", "replacement"),
+            "steps": self.steps > 0,
+            "batch_size": self.batch_size > 0,
+            "lr": self.lr > 0,
+            "checkpoint_every": self.checkpoint_every > 0,
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            raise ValueError(f"invalid training config value(s) for {', '.join(bad)}: "
+                             + ", ".join(f"{b}={getattr(self, b)!r}" for b in bad)
+                             + f"; optimizers: adam, sgd; schedules: {', '.join(SCHEDULES)}; "
+                             "sampling: epochs, replacement; numbers must be positive.")
+
+    @classmethod
+    def from_dict(cls, d):
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+# The original NumPy LeNet project's recipe, reproduced for comparison.
+ORIGINAL_RECIPE = dict(optimizer="sgd", lr=5e-4, momentum=0.9, schedule="constant",
+                       sampling="replacement", normalize=False)
+RECIPES = {"course": {}, "original": ORIGINAL_RECIPE}
+
+
+def make_optimizer(config, params):
+    """The optimizer named by ``config.optimizer``, over ``params``."""
+    if config.optimizer == "sgd":
+        return SGD(params, config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+    return Adam(params, config.lr, weight_decay=config.weight_decay)
+
+
+def batch_indices(config, step, n):
+    """Indices of the training examples in batch number ``step`` (0-based): (batch_size,).
+
+    Randomness comes from generators seeded by (seed, epoch) or (seed, step),
+    never from a generator that carries state between steps, so a run resumed
+    from a checkpoint at step k draws exactly the batches it would have drawn.
+    """
+    b = config.batch_size
+    if config.sampling == "replacement":
+        return np.random.default_rng([config.seed, 1, step]).integers(0, n, size=b)
+    per_epoch = n // b   # the last, incomplete batch of each epoch is dropped
+    epoch, i = divmod(step, per_epoch)
+    order = np.random.default_rng([config.seed, 2, epoch]).permutation(n)
+    return order[i * b:(i + 1) * b]
+
+
+def checkpoint_path(run_dir, step):
+    return Path(run_dir) / "checkpoints" / f"step_{step:06d}.npz"
+
+
+def list_checkpoints(run_dir):
+    """Checkpoint files of a run, sorted by step: [(step, path), ...]."""
+    paths = sorted((Path(run_dir) / "checkpoints").glob("step_*.npz"))
+    return [(int(p.stem.split("_")[1]), p) for p in paths]
+
+
+def train(config, run_dir=None, resume=False, data=None, progress=True):
+    """Train LeNet-BN with ``config`` and return ``(model, log)``.
+
+    Args:
+        config: a :class:`TrainConfig`.
+        run_dir: where to write ``config.json``, ``log.csv`` (one row per step:
+            step, epoch, loss, batch accuracy, learning rate, seconds) and
+            ``checkpoints/step_XXXXXX.npz``. ``None`` writes nothing.
+        resume: continue from the latest checkpoint in ``run_dir``; the result
+            equals an uninterrupted run's. Without it, a ``run_dir`` that already
+            holds a run is an error, so nothing is overwritten by accident.
+        data: ``(images uint8 (N, 28, 28), labels (N,))``; defaults to the
+            Fashion-MNIST training set.
+        progress: show a progress bar.
+
+    ``log`` is a dict of arrays, one entry per step (the ``LOG_FIELDS``).
+    Raises FloatingPointError if the loss becomes NaN or infinite; checkpoints
+    written before that stay intact.
+    """
+    if data is None:
+        from .data import load_fashion_mnist
+        data = load_fashion_mnist("train")
+    images, labels = data
+    x_all = to_input(images, config.normalize)
+    y_all = np.asarray(labels).astype(np.int64)
+    n = len(x_all)
+    if config.sampling == "epochs" and n < config.batch_size:
+        raise ValueError(f"{n} training images are fewer than one batch of {config.batch_size}.")
+
+    model = lenet_bn(seed=config.seed)
+    optimizer = make_optimizer(config, model.parameters())
+    loss_fn = SoftmaxCrossEntropy()
+    lr_at = SCHEDULES[config.schedule]
+    rows, start = [], 0
+    if run_dir is not None:
+        run_dir = Path(run_dir)
+        start, rows = _prepare_run_dir(run_dir, config, resume, model, optimizer)
+
+    model.train()
+    t0 = time.perf_counter() - (rows[-1]["seconds"] if rows else 0.0)
+    bar = tqdm(range(start, config.steps), initial=start, total=config.steps, disable=not progress,
+               desc="training", unit="step", mininterval=0.5)
+    for step in bar:
+        idx = batch_indices(config, step, n)
+        x = x_all[idx]
+        if config.augment:
+            x = augment(x, np.random.default_rng([config.seed, 3, step]))
+        optimizer.lr = lr_at(step, config.steps, config.lr, config.warmup_steps)
+        optimizer.zero_grad()
+        logits = model.forward(x)
+        loss = loss_fn.forward(logits, y_all[idx])
+        if not np.isfinite(loss):
+            saved = list_checkpoints(run_dir) if run_dir is not None else []
+            where = f"the last good checkpoint, {saved[-1][1]}, is intact" if saved else "no checkpoint was written"
+            raise FloatingPointError(f"the loss became {loss} at step {step + 1}; {where}. "
+                                     "Lower the learning rate (or use normalized inputs) and train again.")
+        model.backward(loss_fn.backward())
+        optimizer.step()
+        rows.append(dict(step=step + 1, epoch=(step * config.batch_size) // n, loss=loss,
+                         accuracy=float(np.mean(logits.argmax(axis=1) == y_all[idx])),
+                         lr=optimizer.lr, seconds=time.perf_counter() - t0))
+        if progress and (step + 1) % 50 == 0:
+            bar.set_postfix(loss=f"{np.mean([r['loss'] for r in rows[-50:]]):.3f}")
+        done = step + 1
+        if run_dir is not None and (done % config.checkpoint_every == 0 or done == config.steps):
+            _write_checkpoint(run_dir, model, optimizer, config, done, rows)
+    bar.close()
+    log = {k: np.array([r[k] for r in rows]) for k in LOG_FIELDS}
+    return model, log
+
+
+def _prepare_run_dir(run_dir, config, resume, model, optimizer):
+    """Create or reopen ``run_dir``; returns (start step, log rows so far)."""
+    config_path = run_dir / "config.json"
+    existing = list_checkpoints(run_dir)
+    if config_path.exists() and not resume:
+        raise FileExistsError(f"{run_dir} already holds a training run. Use --resume to continue it, "
+                              "or choose another --out directory.")
+    if config_path.exists():
+        saved = TrainConfig.from_dict(json.loads(config_path.read_text()))
+        if asdict(saved) | {"steps": config.steps} != asdict(config):
+            raise ValueError(f"{run_dir} was trained with a different configuration:\n  saved:     {asdict(saved)}\n"
+                             f"  requested: {asdict(config)}\nResume with the same options (only --steps may grow).")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(json.dumps(asdict(config), indent=2) + "\n")
+    if not existing:
+        _write_log(run_dir, [])
+        return 0, []
+    step, path = existing[-1]
+    load_checkpoint(path, model, optimizer)
+    rows = [r for r in _read_log(run_dir) if r["step"] <= step]
+    _write_log(run_dir, rows)   # rows logged after the checkpoint will be recomputed identically
+    return step, rows
+
+
+def _write_checkpoint(run_dir, model, optimizer, config, step, rows):
+    if not all(np.isfinite(p.data).all() for p in model.parameters()):
+        raise FloatingPointError(f"parameters became NaN or infinite by step {step}; earlier checkpoints are intact. "
+                                 "Lower the learning rate and train again.")
+    save_checkpoint(checkpoint_path(run_dir, step), model, optimizer,
+                    meta={"step": step, "config": asdict(config)})
+    _write_log(run_dir, rows)
+
+
+def _write_log(run_dir, rows):
+    tmp = run_dir / "log.csv.tmp"
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=LOG_FIELDS)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+    tmp.replace(run_dir / "log.csv")
+
+
+def _read_log(run_dir):
+    with open(run_dir / "log.csv", newline="") as f:
+        return [dict(step=int(r["step"]), epoch=int(r["epoch"]), loss=float(r["loss"]), accuracy=float(r["accuracy"]),
+                     lr=float(r["lr"]), seconds=float(r["seconds"])) for r in csv.DictReader(f)]
+
+
+def read_log(run_dir):
+    """A run's ``log.csv`` as a dict of arrays (see :func:`train`)."""
+    rows = _read_log(Path(run_dir))
+    return {k: np.array([r[k] for r in rows]) for k in LOG_FIELDS}
