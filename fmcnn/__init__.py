@@ -5,3 +5,4 @@ Subpackages: ``fmcnn.data`` (loading), ``fmcnn.nn`` (layers), ``fmcnn.optim``
 ``fmcnn.metrics``, ``fmcnn.checkpoint``, ``fmcnn.gradcheck`` and ``fmcnn.viz``.
 """
 __version__ = "0.1.0"
+from .exercises import check

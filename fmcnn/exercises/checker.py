@@ -1,0 +1,125 @@
+"""``fmcnn.check(name, fn)``: run a student's function on the visible cases and say how it did.
+
+Typical use, in the cell after a function in an exercise notebook::
+
+    fmcnn.check("conv_forward", conv_forward)
+
+prints one line per case (passed, or what differs: shape, dtype, the largest
+error and where, or the exception and the line of your code that raised it)
+and returns a :class:`CheckResult`. The text depends only on the function's
+results, never on timings or memory addresses, so executed notebooks are stable.
+"""
+from dataclasses import dataclass, field
+
+from .compare import describe_exception, judge
+from .registry import copy_args, get_exercise
+
+
+def format_points(x):
+    """2.0 -> "2", 2.5 -> "2.5", 2.3333 -> "2.33"."""
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+@dataclass
+class CaseResult:
+    """label: what the case tests; credit: fraction of its outputs that match (0-1); message: the verdict."""
+
+    label: str
+    credit: float
+    message: str
+
+
+@dataclass
+class CheckResult:
+    """What :func:`check` found.
+
+    Attributes: ``name``, ``points`` (the exercise's worth), ``cases`` (a
+    :class:`CaseResult` per case run) and ``not_implemented`` (the function
+    raised NotImplementedError). ``passed`` is True when every case passed;
+    ``score`` is what these (visible) cases would earn: points times the mean credit.
+    """
+
+    name: str
+    points: int
+    cases: list = field(default_factory=list)
+    not_implemented: bool = False
+
+    @property
+    def passed(self):
+        return not self.not_implemented and bool(self.cases) and all(c.credit == 1 for c in self.cases)
+
+    @property
+    def n_passed(self):
+        return sum(c.credit == 1 for c in self.cases)
+
+    @property
+    def score(self):
+        if self.not_implemented or not self.cases:
+            return 0.0
+        return round(self.points * sum(c.credit for c in self.cases) / len(self.cases), 2)
+
+    def summary(self):
+        if self.not_implemented:
+            return f"{self.name}: not implemented yet"
+        return f"{self.name}: {self.n_passed}/{len(self.cases)} cases passed"
+
+    def report(self):
+        """The text :func:`check` prints."""
+        if self.not_implemented:
+            return (f"{self.name}: not implemented yet. Replace `raise NotImplementedError` "
+                    "with your code, run its cell, then run this check again.")
+        total = len(self.cases)
+        head = (f"{self.name}: all {total} cases passed. Well done!" if self.passed else
+                f"{self.name}: {self.n_passed} of {total} cases passed.")
+        lines = [head]
+        for i, c in enumerate(self.cases, 1):
+            mark = "✓" if c.credit == 1 else "✗"
+            lines.append(f"  {mark} case {i} ({c.label}): {c.message}")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return f"<CheckResult {self.summary()}, score {format_points(self.score)}/{self.points}>"
+
+
+def run_cases(exercise, fn, cases):
+    """Call ``fn`` on each case (with copies of the inputs) and judge it against the reference.
+
+    If every case raises NotImplementedError the result says "not implemented
+    yet"; otherwise such a case is reported like any other exception.
+    Returns a :class:`CheckResult`.
+    """
+    result = CheckResult(exercise.name, exercise.points)
+    missing = 0
+    for case in cases:
+        expected = exercise.expected(case)
+        try:
+            got = fn(*copy_args(case.args))
+        except NotImplementedError as e:
+            missing += 1
+            result.cases.append(CaseResult(case.label, 0.0, "raised " + describe_exception(e)))
+            continue
+        except Exception as e:                                   # noqa: BLE001 - report any student error
+            result.cases.append(CaseResult(case.label, 0.0, "raised " + describe_exception(e)))
+            continue
+        credit, message = judge(got, expected, exercise.output_names, case.precision, exercise.output_rules)
+        result.cases.append(CaseResult(case.label, credit, message))
+    if missing == len(cases):
+        result.not_implemented, result.cases = True, []
+    return result
+
+
+def check(name, fn, verbose=True):
+    """Check your function ``fn`` for the exercise ``name`` on the visible test cases.
+
+    Prints a verdict per case (unless ``verbose=False``) and returns a
+    :class:`CheckResult` with ``.passed`` and ``.score``. The grader uses other,
+    hidden cases of the same kinds, so passing here is a very good sign but
+    not a guarantee: don't special-case the inputs you see.
+    """
+    exercise = get_exercise(name)
+    if not callable(fn):
+        raise TypeError(f"fmcnn.check({name!r}, fn): fn must be your function, got {type(fn).__name__}")
+    result = run_cases(exercise, fn, exercise.cases(hidden=False))
+    if verbose:
+        print(result.report())
+    return result

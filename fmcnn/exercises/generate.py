@@ -1,0 +1,110 @@
+"""Build the student notebooks in ``exercises/`` from the reference notebooks in ``solutions/``.
+
+In a solution notebook the reference code sits between nbgrader-style markers::
+
+    def relu_forward(x):
+        \"\"\"...\"\"\"
+        ### BEGIN SOLUTION
+        return np.maximum(x, 0)
+        ### END SOLUTION
+
+Generating replaces every marked block (markers included) with a stub at the
+indentation of the ``### BEGIN SOLUTION`` line::
+
+        # YOUR CODE HERE
+        raise NotImplementedError
+
+and leaves everything else (prose, hints, docstrings, check cells) as it is.
+The exercise notebooks are written in one well-defined state: no outputs, no
+execution counts, no execution metadata, and only the kernelspec and language
+name as notebook metadata, so regenerating is byte-for-byte reproducible and
+``--check`` can tell whether ``exercises/`` is up to date.
+"""
+import copy
+from pathlib import Path
+
+import nbformat
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+STUB = ("# YOUR CODE HERE", "raise NotImplementedError")
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+_CELL_METADATA_KEPT = ("tags",)
+
+
+class MarkerError(ValueError):
+    """A solution cell has unbalanced or nested BEGIN/END SOLUTION markers."""
+
+
+def strip_solutions(source, where="cell"):
+    """Return ``source`` with every marked solution block replaced by the stub."""
+    out, indent = [], None
+    for number, line in enumerate(source.split("\n"), 1):
+        stripped = line.strip()
+        if stripped.startswith(BEGIN):
+            if indent is not None:
+                raise MarkerError(f"{where}, line {number}: {BEGIN} inside another solution block")
+            indent = line[:len(line) - len(line.lstrip())]
+            out.extend(indent + s for s in STUB)
+        elif stripped.startswith(END):
+            if indent is None:
+                raise MarkerError(f"{where}, line {number}: {END} without {BEGIN}")
+            indent = None
+        elif indent is None:
+            out.append(line)
+    if indent is not None:
+        raise MarkerError(f"{where}: {BEGIN} without {END}")
+    return "\n".join(out)
+
+
+def make_exercise(solution):
+    """The exercise version of a solution notebook (an ``nbformat`` node); the input is not modified."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
+    for index, cell in enumerate(solution.cells):
+        new = copy.deepcopy(cell)
+        new.metadata = {k: v for k, v in cell.get("metadata", {}).items() if k in _CELL_METADATA_KEPT}
+        if cell.cell_type == "code":
+            new.source = strip_solutions(cell.source, f"cell {index}")
+            new.outputs, new.execution_count = [], None
+        nb.cells.append(new)
+    return nb
+
+
+def exercise_text(solution_path):
+    """The exact file content of the exercise generated from ``solution_path``."""
+    solution = nbformat.read(solution_path, as_version=4)
+    try:
+        return nbformat.writes(make_exercise(solution)) + "\n"
+    except MarkerError as e:
+        raise MarkerError(f"{solution_path}: {e}") from None
+
+
+def generate(solutions_dir="solutions", out_dir="exercises", check=False):
+    """Write (or with ``check=True`` only compare) ``out_dir/X.ipynb`` for every ``solutions_dir/X.ipynb``.
+
+    Returns the problems found as ``(path, reason)`` pairs: exercise notebooks
+    that are "missing" or "out of date" (differ from what would be generated),
+    and ones with "no solution notebook". With ``check=False`` the missing and
+    out-of-date ones are (re)written; files without a solution are reported,
+    never deleted.
+    """
+    solutions_dir, out_dir = Path(solutions_dir), Path(out_dir)
+    solutions = sorted(solutions_dir.glob("*.ipynb"))
+    if not solutions:
+        raise FileNotFoundError(f"no solution notebooks (*.ipynb) in {solutions_dir}")
+    problems = []
+    for path in solutions:
+        target = out_dir / path.name
+        text = exercise_text(path)
+        current = target.read_text(encoding="utf-8") if target.exists() else None
+        if current == text:
+            continue
+        problems.append((target, "missing" if current is None else "out of date"))
+        if not check:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".ipynb.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(target)
+    names = {p.name for p in solutions}
+    problems += [(p, "no solution notebook") for p in sorted(out_dir.glob("*.ipynb")) if p.name not in names]
+    return problems

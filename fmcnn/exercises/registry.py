@@ -1,0 +1,108 @@
+"""Every graded exercise, as data: name, notebook, points, reference, cases, outputs.
+
+The notebook checker and the class grader both read this table, so they judge
+a function the same way. Visible cases (printed by ``fmcnn.check`` in the
+notebooks) and hidden cases (used for grades) come from the same generator with
+different seeds: same kinds of case, different sizes and values.
+"""
+import zlib
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import cases as C
+from . import reference as R
+from .compare import as_outputs
+
+#: Seeds mixed into every exercise's generator: 0 for the visible cases, 1 for the hidden ones.
+VISIBLE_SEED, HIDDEN_SEED = 0, 1
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One function a student writes.
+
+    name: the function's name in the notebook (and in ``fmcnn.check(name, fn)``).
+    notebook: the exercise notebook's file stem, e.g. ``"04_conv_forward"``.
+    points: what the exercise is worth; each hidden case earns an equal share.
+    reference: the reference implementation, same signature as the student's.
+    make_cases: ``rng -> list[Case]``; always the same kinds of case in the same order.
+    outputs: ``{output name: dtype rule}`` in return order; the rule is "same"
+        (the reference's dtype exactly), "float" or "int" (any of that kind).
+    """
+
+    name: str
+    notebook: str
+    points: int
+    reference: Callable
+    make_cases: Callable
+    outputs: dict
+
+    @property
+    def output_names(self):
+        return tuple(self.outputs)
+
+    @property
+    def output_rules(self):
+        return tuple(self.outputs.values())
+
+    def cases(self, hidden=False, seed=None):
+        """The visible (default) or hidden cases. ``seed`` overrides the hidden/visible seed."""
+        if seed is None:
+            seed = HIDDEN_SEED if hidden else VISIBLE_SEED
+        return self.make_cases(np.random.default_rng([zlib.crc32(self.name.encode()), seed]))
+
+    def expected(self, case):
+        """Reference outputs for one case: a list of arrays, one per output."""
+        return as_outputs(self.reference(*copy_args(case.args)), self.output_names)
+
+
+def copy_args(args):
+    """Copies of the arrays in ``args``, so a function that modifies its inputs changes nothing else."""
+    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+
+
+def _ex(name, notebook, points, outputs):
+    return Exercise(name, notebook, points, getattr(R, name), getattr(C, f"{name}_cases"), outputs)
+
+
+_SAME = {"out": "same"}
+
+#: All exercises in course order: {name: Exercise}.
+EXERCISES = {e.name: e for e in [
+    _ex("parse_idx", "01_data", 2, {"array": "same"}),
+    _ex("softmax", "02_softmax", 2, {"probs": "same"}),
+    _ex("softmax_cross_entropy", "02_softmax", 3, {"loss": "float", "dlogits": "same"}),
+    _ex("linear_forward", "03_linear_relu", 2, _SAME),
+    _ex("linear_backward", "03_linear_relu", 3, {"dx": "same", "dw": "same", "db": "same"}),
+    _ex("relu_forward", "03_linear_relu", 1, _SAME),
+    _ex("relu_backward", "03_linear_relu", 1, {"dx": "same"}),
+    Exercise("conv_forward_naive", "04_conv_forward", 4, R.conv_forward_naive, C.conv_forward_cases, _SAME),
+    _ex("conv_forward", "04_conv_forward", 3, _SAME),
+    _ex("conv_backward", "05_conv_backward", 6, {"dx": "same", "dw": "same", "db": "same"}),
+    _ex("maxpool_forward", "06_pooling", 3, _SAME),
+    _ex("maxpool_backward", "06_pooling", 4, {"dx": "same"}),
+    _ex("batchnorm_forward", "07_batchnorm", 3,
+        {"out": "same", "running_mean": "same", "running_var": "same"}),
+    _ex("batchnorm_backward", "07_batchnorm", 5, {"dx": "same", "dgamma": "same", "dbeta": "same"}),
+    _ex("sgd_momentum_step", "09_optimizers", 2, {"w": "same", "velocity": "same"}),
+    _ex("adam_step", "09_optimizers", 3, {"w": "same", "m": "same", "v": "same"}),
+    _ex("accuracy", "10_metrics", 1, {"accuracy": "float"}),
+    _ex("confusion_matrix", "10_metrics", 2, {"counts": "int"}),
+]}
+
+#: {notebook stem: [exercise names in the order they appear]}.
+NOTEBOOKS = {}
+for _e in EXERCISES.values():
+    NOTEBOOKS.setdefault(_e.notebook, []).append(_e.name)
+
+TOTAL_POINTS = sum(e.points for e in EXERCISES.values())
+
+
+def get_exercise(name):
+    """The :class:`Exercise` called ``name``; a KeyError lists the known names otherwise."""
+    try:
+        return EXERCISES[name]
+    except KeyError:
+        raise KeyError(f"unknown exercise {name!r}; the exercises are: {', '.join(EXERCISES)}") from None
