@@ -71,6 +71,7 @@ import pickle
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -149,6 +150,8 @@ def read_code_cells(path):
     except json.JSONDecodeError as e:
         raise NotebookError(f"{path.name} is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}); "
                             "was it edited outside Jupyter?") from None
+    except RecursionError:
+        raise NotebookError(f"{path.name} is not valid JSON (nested too deeply)") from None
     cells = data.get("cells") if isinstance(data, dict) else None
     if not isinstance(cells, list):
         raise NotebookError(f"{path.name} is JSON but not a notebook (no list of cells)")
@@ -174,24 +177,48 @@ def _child_env(workdir):
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def _read_json(path, limit=2**20):
+def _read_child_file(path, limit):
+    """The bytes of a file the child wrote, or None if it is not a regular file of at most ``limit`` bytes.
+
+    The child could leave a symlink to /dev/zero or a FIFO where we expect its
+    results, so the file is opened without following symlinks and without
+    blocking, and checked before reading.
+    """
     try:
-        if path.stat().st_size > limit:
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else None
-    except (OSError, ValueError):
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
         return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(limit + 1)
+        return data if len(data) <= limit else None
+    finally:
+        os.close(fd)
+
+
+def _read_json(path, limit=2**20):
+    data = _read_child_file(path, limit)
+    try:
+        value = json.loads(data.decode("utf-8")) if data is not None else None
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _read_arrays(path):
     """Arrays from a child's npz: plain arrays only (no pickles), at most MAX_OUTPUT_BYTES in all."""
+    data = _read_child_file(path, MAX_OUTPUT_BYTES)
+    if data is None:
+        return {}
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
             if sum(i.file_size for i in z.infolist()) > MAX_OUTPUT_BYTES:
                 return {}
-        with np.load(path, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
     except Exception:                                          # noqa: BLE001 - any malformed file
         return {}
 
@@ -228,8 +255,7 @@ def run_notebook(cells, jobs, timeout, memory_mb):
         progress = _read_json(work / "progress.json")
         results = []
         for i in range(len(jobs)):
-            npz = work / f"ex{i}.npz"
-            results.append((_read_json(work / f"ex{i}.json"), _read_arrays(npz) if npz.is_file() else {}))
+            results.append((_read_json(work / f"ex{i}.json"), _read_arrays(work / f"ex{i}.npz")))
         where = f" during {progress['step']}" if progress and isinstance(progress.get("step"), str) else ""
         end = None
         if timed_out:
@@ -328,6 +354,16 @@ def grade_notebook(path, notebook, answers, timeout=30, memory_mb=2048, student=
 
 # --- the class -------------------------------------------------------------------------------
 
+def _grade_safely(path, notebook, answers, timeout, memory_mb, student):
+    """:func:`grade_notebook`, but an unexpected error costs only this notebook, with a note."""
+    try:
+        return grade_notebook(path, notebook, answers, timeout, memory_mb, student)
+    except Exception as e:                                       # noqa: BLE001 - keep grading the class
+        note = f"internal error while grading this notebook ({type(e).__name__}); please report it"
+        return NotebookGrade(student, notebook, [ExerciseGrade(n, 0.0, EXERCISES[n].points, "not graded: " + note)
+                                                 for n in NOTEBOOKS[notebook]], [note])
+
+
 def find_students(submissions, out=None):
     """Sorted names of the student folders in ``submissions`` (hidden folders and ``out`` skipped)."""
     submissions = Path(submissions)
@@ -411,7 +447,7 @@ def grade_class(submissions, out, student=None, jobs=2, timeout=30, memory_mb=20
     tasks = [(s, nb) for s in students for nb in NOTEBOOKS]
     results = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade_notebook, submissions / s / f"{nb}.ipynb", nb, answers, timeout, memory_mb, s):
+        futures = {pool.submit(_grade_safely, submissions / s / f"{nb}.ipynb", nb, answers, timeout, memory_mb, s):
                    (s, nb) for s, nb in tasks}
         for future in tqdm(as_completed(futures), total=len(futures), desc="grading", unit="notebook",
                            disable=not progress):

@@ -67,11 +67,19 @@ def python_source(source):
     return "\n".join(lines)
 
 
-def _write_json(path, data):
+_WORKDIR = "."
+
+
+def _write_json(name, data):
+    """Write ``data`` to WORKDIR/name atomically (absolute path: student code may chdir)."""
+    path = os.path.join(_WORKDIR, name)
     tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(_dumps(data))
-    _replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(_dumps(data))
+        _replace(tmp, path)
+    except OSError:                                              # e.g. the student made WORKDIR read-only
+        pass
 
 
 def _timed(seconds, fn, *args):
@@ -156,7 +164,8 @@ def run_exercise(fn, names, cases, step_timeout):
 
 
 def main():
-    workdir = sys.argv[1]
+    global _WORKDIR
+    workdir = _WORKDIR = os.path.abspath(sys.argv[1])
     os.chdir(workdir)
     with open("job.pkl", "rb") as f:
         job = pickle.load(f)
@@ -183,8 +192,9 @@ def main():
             try:
                 records, arrays = run_exercise(fn, names, cases, job["step_timeout"])
                 if arrays:
-                    _savez(f"ex{index}.tmp.npz", **arrays)
-                    _replace(f"ex{index}.tmp.npz", f"ex{index}.npz")
+                    target = os.path.join(workdir, f"ex{index}.npz")
+                    _savez(target + ".tmp.npz", **arrays)
+                    _replace(target + ".tmp.npz", target)
                 result = {"status": "ran", "cases": records}
             except BaseException as e:                           # noqa: BLE001 - e.g. saving failed
                 result = {"status": "error", "message": f"could not record the outputs ({type(e).__name__})"}

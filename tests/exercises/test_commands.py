@@ -3,7 +3,7 @@ import argparse
 import subprocess
 import sys
 
-from conftest import REPO
+from .helpers import REPO
 from fmcnn.exercises.commands import main, register
 
 

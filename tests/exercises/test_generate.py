@@ -4,7 +4,7 @@ import shutil
 import nbformat
 import pytest
 
-from conftest import EXERCISES, SOLUTIONS, edit_code
+from .helpers import EXERCISES, SOLUTIONS, edit_code
 from fmcnn.exercises.commands import main
 from fmcnn.exercises.generate import MarkerError, exercise_text, generate, make_exercise, strip_solutions
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXERCISES, SOLUTIONS, add_code_cell, copy_folder, edit_code
+from .helpers import EXERCISES, SOLUTIONS, add_code_cell, copy_folder, edit_code
 from fmcnn.exercises import EXERCISES as REGISTRY
 from fmcnn.exercises.grade import grade_class, grade_notebook, hidden_answers, read_code_cells, NotebookError
 
@@ -234,3 +234,25 @@ def test_read_code_cells_rejects_what_is_not_a_notebook(tmp_path):
             read_code_cells(tmp_path / name)
     cells = read_code_cells(SOLUTIONS / "04_conv_forward.ipynb")
     assert cells[0][0] == "import numpy as np" and any(src.startswith("def conv_forward(") for _, src in cells)
+
+
+def test_child_files_are_read_safely(tmp_path):
+    """A symlink to /dev/zero, a FIFO or a huge file where results are expected reads as "no result"."""
+    import os
+
+    from fmcnn.exercises.grade import _read_arrays, _read_json
+
+    (tmp_path / "zero.json").symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "fifo.json")
+    (tmp_path / "big.json").write_text('{"a": "' + "x" * 2**20 + '"}')
+    (tmp_path / "list.json").write_text("[1]")
+    (tmp_path / "ok.json").write_text('{"status": "ran"}')
+    for name in ["zero.json", "fifo.json", "big.json", "list.json", "missing.json"]:
+        assert _read_json(tmp_path / name) is None
+    assert _read_json(tmp_path / "ok.json") == {"status": "ran"}
+    import numpy as np
+
+    np.savez(tmp_path / "ok.npz", c0_0=np.arange(3))
+    np.savez(tmp_path / "obj.npz", c0_0=np.array([{"a": 1}], dtype=object))
+    assert list(_read_arrays(tmp_path / "ok.npz")) == ["c0_0"]
+    assert _read_arrays(tmp_path / "obj.npz") == {} and _read_arrays(tmp_path / "fifo.json") == {}

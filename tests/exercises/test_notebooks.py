@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import EXERCISES, SOLUTIONS
+from .helpers import EXERCISES, SOLUTIONS
 from fmcnn.exercises import EXERCISES as REGISTRY, NOTEBOOKS
 
 CHECK = re.compile(r'^fmcnn\.check\("(\w+)", (\w+)\)$')

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import EXERCISES as EXERCISES_DIR, SOLUTIONS
+from .helpers import EXERCISES as EXERCISES_DIR, SOLUTIONS
 from fmcnn.exercises import EXERCISES, NOTEBOOKS, TOTAL_POINTS, check, get_exercise
 
 

@@ -1,9 +1,7 @@
-"""Shared helpers for the exercise tests: the repo's notebook folders and submission builders."""
+"""Helpers for the exercise tests: the repo's notebook folders and building submissions."""
 import json
 import shutil
 from pathlib import Path
-
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SOLUTIONS = REPO / "solutions"
@@ -34,13 +32,3 @@ def add_code_cell(path, source, index=1):
 def copy_folder(src, dest):
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     return Path(dest)
-
-
-@pytest.fixture
-def solutions_dir():
-    return SOLUTIONS
-
-
-@pytest.fixture
-def exercises_dir():
-    return EXERCISES
