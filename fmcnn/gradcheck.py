@@ -22,17 +22,18 @@ def normwise_error(a, b):
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(a)), np.max(np.abs(b)), 1e-12))
 
 
-def numerical_gradient(f, x, h=1e-6):
+def numerical_gradient(f, x, h=1e-6, indices=None):
     """Central-difference estimate of d f / d x for a scalar function ``f()``.
 
     ``x`` is changed in place, one element at a time (and restored), so ``f``
     must read it: (f(x + h e_i) - f(x - h e_i)) / 2h has error O(h^2).
     The loop over elements is the point of this slow reference method.
-    Returns an array shaped like x.
+    ``indices`` (flat positions) limits the work to those elements; the others
+    stay 0. Returns an array shaped like x.
     """
     grad = np.zeros_like(x, dtype=np.float64)
     flat_x, flat_g = x.reshape(-1), grad.reshape(-1)
-    for i in range(flat_x.size):
+    for i in range(flat_x.size) if indices is None else indices:
         old = flat_x[i]
         flat_x[i] = old + h
         plus = f()
@@ -85,7 +86,12 @@ def check_loss(loss_fn, logits, labels, h=1e-6):
     return rel_error(analytic, numerical_gradient(lambda: loss_fn.forward(logits, labels), logits, h))
 
 
-def check_model(model, loss_fn, x, labels, h=1e-6):
+def _sample(size, max_entries, rng):
+    """All flat positions, or ``max_entries`` of them drawn at random without replacement."""
+    return np.arange(size) if size <= max_entries else np.sort(rng.choice(size, max_entries, replace=False))
+
+
+def check_model(model, loss_fn, x, labels, h=1e-6, max_entries=50, seed=0):
     """Check the gradients of a whole model followed by a loss.
 
     Returns ``{"x": error, "<param name>": error, ...}`` measured in float64 with
@@ -93,6 +99,9 @@ def check_model(model, loss_fn, x, labels, h=1e-6):
     convolution bias right before BatchNorm in training mode: BatchNorm subtracts
     the batch mean, so the bias cancels) shows only rounding noise, so its error
     is near 1; check its gradient with ``np.abs(p.grad).max()`` instead.
+
+    Every entry costs two forward passes, so at most ``max_entries`` randomly
+    chosen entries of the input and of each parameter are checked.
     """
     model.to(np.float64)
     x = np.array(x, dtype=np.float64)
@@ -104,8 +113,11 @@ def check_model(model, loss_fn, x, labels, h=1e-6):
     model.zero_grad()
     loss()
     dx = model.backward(loss_fn.backward())
-    errors = {"x": normwise_error(dx, numerical_gradient(loss, x, h))}
-    for name, p in model.named_parameters():
-        errors[name] = normwise_error(p.grad, numerical_gradient(loss, p.data, h))
+    rng = np.random.default_rng(seed)
+    errors = {}
+    for name, analytic, values in [("x", dx, x)] + [(n, p.grad, p.data) for n, p in model.named_parameters()]:
+        picked = _sample(values.size, max_entries, rng)
+        numeric = numerical_gradient(loss, values, h, picked)
+        errors[name] = normwise_error(analytic.reshape(-1)[picked], numeric.reshape(-1)[picked])
     restore()
     return errors

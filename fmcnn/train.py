@@ -212,7 +212,7 @@ def _write_log(run_dir, rows):
         writer = csv.DictWriter(f, fieldnames=LOG_FIELDS)
         writer.writeheader()
         for r in rows:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+            writer.writerow(r)   # floats are written in full (repr), so a resumed log equals an uninterrupted one
     tmp.replace(run_dir / "log.csv")
 
 

@@ -1,0 +1,54 @@
+import numpy as np
+
+from fmcnn.gradcheck import check_model
+from fmcnn.models import lenet_bn
+from fmcnn.nn import SoftmaxCrossEntropy
+
+
+def test_lenet_bn_has_61750_parameters_and_the_documented_shapes():
+    model = lenet_bn()
+    assert model.num_parameters() == 61_750
+    table = model.summary()
+    assert "Total parameters: 61,750" in table
+    assert "(None, 6, 14, 14)" in table and "(None, 16, 5, 5)" in table and "(None, 10)" in table
+    x = np.zeros((3, 1, 28, 28), np.float32)
+    assert model.eval()(x).shape == (3, 10)
+
+
+def test_whole_model_gradients_in_train_and_eval_mode():
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((3, 1, 28, 28)), np.array([0, 4, 9])
+    for training in (True, False):
+        model = lenet_bn(seed=1).train(training)
+        errors = check_model(model, SoftmaxCrossEntropy(), x, y)
+        if training:
+            # BatchNorm subtracts the batch mean, so a conv bias just before it has exactly zero gradient.
+            for name in ("conv1.bias", "conv2.bias"):
+                assert np.abs(model[name.split(".")[0]].bias.grad).max() < 1e-12
+                del errors[name]
+        assert max(errors.values()) < 1e-6, errors
+
+
+def test_same_seed_same_model():
+    a, b = lenet_bn(seed=7).state_dict(), lenet_bn(seed=7).state_dict()
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(a["fc1.weight"], lenet_bn(seed=8).state_dict()["fc1.weight"])
+
+
+def test_overfits_a_small_batch():
+    # The whole pipeline learns: 32 images memorized in 150 Adam steps.
+    from fmcnn.optim import Adam
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 32)
+    model, loss_fn = lenet_bn(seed=0), SoftmaxCrossEntropy()
+    opt = Adam(model.parameters(), lr=3e-3)
+    first = None
+    for _ in range(150):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        first = loss if first is None else first
+        model.backward(loss_fn.backward())
+        opt.step()
+    assert first > 2.0 and loss < 0.05
+    assert (model.eval()(x).argmax(axis=1) == y).mean() == 1.0

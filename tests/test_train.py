@@ -1,0 +1,87 @@
+import json
+
+import numpy as np
+import pytest
+
+from fmcnn.checkpoint import load_checkpoint, save_checkpoint
+from fmcnn.data import load_fashion_mnist
+from fmcnn.models import lenet_bn
+from fmcnn.train import TrainConfig, batch_indices, list_checkpoints, read_log, train
+
+
+@pytest.fixture(scope="module")
+def small_data():
+    images, labels = load_fashion_mnist("train")
+    return images[:2000], labels[:2000]
+
+
+def cfg(**kw):
+    return TrainConfig(**{"steps": 30, "batch_size": 32, "checkpoint_every": 10, **kw})
+
+
+def test_same_seed_same_numbers(small_data):
+    _, a = train(cfg(), data=small_data, progress=False)
+    _, b = train(cfg(), data=small_data, progress=False)
+    _, c = train(cfg(seed=1), data=small_data, progress=False)
+    assert np.array_equal(a["loss"], b["loss"])
+    assert not np.array_equal(a["loss"], c["loss"])
+
+
+@pytest.mark.parametrize("sampling,augment", [("epochs", False), ("replacement", False), ("epochs", True)])
+def test_resume_equals_an_uninterrupted_run(tmp_path, small_data, sampling, augment):
+    config = cfg(sampling=sampling, augment=augment)
+    full_model, full_log = train(config, tmp_path / "full", data=small_data, progress=False)
+    # Simulate a crash after step 20: keep only the first two checkpoints and the log so far.
+    partial = tmp_path / "partial"
+    train(config, partial, data=small_data, progress=False)
+    (partial / "checkpoints" / "step_000030.npz").unlink()
+    resumed_model, resumed_log = train(config, partial, resume=True, data=small_data, progress=False)
+    assert np.array_equal(full_log["loss"], resumed_log["loss"])
+    for (name, a), (_, b) in zip(full_model.state_dict().items(), resumed_model.state_dict().items()):
+        assert np.array_equal(a, b), name
+    assert len(read_log(partial)["step"]) == 30
+
+
+def test_existing_run_is_not_overwritten(tmp_path, small_data):
+    train(cfg(steps=10), tmp_path, data=small_data, progress=False)
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(cfg(steps=10), tmp_path, data=small_data, progress=False)
+    with pytest.raises(ValueError, match="different configuration"):
+        train(cfg(steps=10, lr=0.1), tmp_path, resume=True, data=small_data, progress=False)
+
+
+def test_run_directory_contents(tmp_path, small_data):
+    train(cfg(), tmp_path, data=small_data, progress=False)
+    assert [s for s, _ in list_checkpoints(tmp_path)] == [10, 20, 30]
+    assert json.loads((tmp_path / "config.json").read_text())["steps"] == 30
+    log = read_log(tmp_path)
+    assert list(log["step"]) == list(range(1, 31)) and np.all(np.isfinite(log["loss"]))
+    model = lenet_bn()
+    meta = load_checkpoint(tmp_path / "checkpoints" / "step_000030.npz", model)
+    assert meta["step"] == 30 and meta["config"]["batch_size"] == 32
+
+
+def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, small_data):
+    with pytest.raises(FloatingPointError, match=r"the last good checkpoint, .*step_000002.npz, is intact"):
+        train(cfg(optimizer="sgd", lr=1e6, momentum=0.0, schedule="constant", normalize=False, checkpoint_every=1),
+              tmp_path, data=small_data, progress=False)
+    good = tmp_path / "checkpoints" / "step_000002.npz"
+    model = lenet_bn()
+    load_checkpoint(good, model)
+    assert all(np.isfinite(p.data).all() for p in model.parameters())
+
+
+def test_epoch_sampling_visits_every_image_once_per_epoch():
+    config = cfg(batch_size=10)
+    seen = np.concatenate([batch_indices(config, s, 100) for s in range(10)])
+    assert sorted(seen) == list(range(100))
+
+
+def test_learns_on_a_small_subset(small_data):
+    model, log = train(cfg(steps=150, batch_size=64), data=small_data, progress=False)
+    assert log["loss"][:10].mean() > 1.5 and log["loss"][-20:].mean() < 0.8
+
+
+def test_bad_config_is_explained():
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(optimizer="rmsprop")
