@@ -4,6 +4,16 @@ import numpy as np
 from .module import Module, Parameter, check_input
 
 
+def channel_sum(x):
+    """Sum of x: (N, C, H, W) over N, H and W: (C,).
+
+    Written as a matrix-vector product with a ones vector, which runs in BLAS
+    and is several times faster than ``x.sum(axis=(0, 2, 3))`` here.
+    """
+    N, C = x.shape[:2]
+    return (x.reshape(N, C, -1) @ np.ones(x[0, 0].size, dtype=x.dtype)).sum(axis=0)
+
+
 class BatchNorm2D(Module):
     """Normalize each channel over the batch and spatial positions, then scale and shift.
 
@@ -33,21 +43,22 @@ class BatchNorm2D(Module):
         check_input(x, 4, "BatchNorm2D")
         if x.shape[1] != self.num_features:
             raise ValueError(f"BatchNorm2D expects {self.num_features} channels, got x of shape {x.shape}.")
-        axes = (0, 2, 3)
+        m = x.shape[0] * x.shape[2] * x.shape[3]
         if self.training:
-            m = x.shape[0] * x.shape[2] * x.shape[3]
             if m < 2:
                 raise ValueError("BatchNorm2D in training mode needs more than one value per channel "
                                  f"(got x of shape {x.shape}); use a larger batch or model.eval().")
-            mean = x.mean(axis=axes)
-            var = x.var(axis=axes)
+            mean = channel_sum(x) / m
+            centred = x - mean[:, None, None]
+            var = channel_sum(centred * centred) / m
             self.running_mean = ((1 - self.momentum) * self.running_mean + self.momentum * mean).astype(self.running_mean.dtype)
             self.running_var = ((1 - self.momentum) * self.running_var
                                 + self.momentum * var * (m / (m - 1))).astype(self.running_var.dtype)
         else:
             mean, var = self.running_mean.astype(x.dtype), self.running_var.astype(x.dtype)
+            centred = x - mean[:, None, None]
         inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype)
-        x_hat = (x - mean[:, None, None]) * inv_std[:, None, None]
+        x_hat = centred * inv_std[:, None, None]
         self._cache = (x_hat, inv_std, self.training)
         gamma = self.weight.data.astype(x.dtype, copy=False)
         beta = self.bias.data.astype(x.dtype, copy=False)
@@ -56,18 +67,22 @@ class BatchNorm2D(Module):
     def backward(self, grad_out):
         """grad_out: (N, C, H, W) -> dL/dx: (N, C, H, W).
 
-        With m values per channel and g = grad_out * gamma (the gradient w.r.t. x_hat):
-        training mode  dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)),
-        because mean and var depend on x as well; evaluation mode dx = inv_std * g.
+        With m values per channel, dgamma = sum(grad_out * x_hat) and
+        dbeta = sum(grad_out). In training mode the mean and variance depend on
+        x as well, which gives
+            dx = gamma * inv_std * (grad_out - dbeta / m - x_hat * dgamma / m);
+        in evaluation mode they are constants and dx = gamma * inv_std * grad_out.
         """
         x_hat, inv_std, training = self._cache
-        axes = (0, 2, 3)
-        self.weight.grad += (grad_out * x_hat).sum(axis=axes)
-        self.bias.grad += grad_out.sum(axis=axes)
-        g = grad_out * self.weight.data.astype(grad_out.dtype, copy=False)[:, None, None]
-        if training:
-            g = g - g.mean(axis=axes, keepdims=True) - x_hat * (g * x_hat).mean(axis=axes, keepdims=True)
-        return g * inv_std[:, None, None]
+        m = grad_out.shape[0] * grad_out.shape[2] * grad_out.shape[3]
+        dgamma = channel_sum(grad_out * x_hat)
+        dbeta = channel_sum(grad_out)
+        self.weight.grad += dgamma
+        self.bias.grad += dbeta
+        scale = (self.weight.data.astype(grad_out.dtype, copy=False) * inv_std)[:, None, None]
+        if not training:
+            return grad_out * scale
+        return scale * (grad_out - (dbeta / m)[:, None, None] - x_hat * (dgamma / m)[:, None, None])
 
     def extra_repr(self):
         return f"{self.num_features}, momentum={self.momentum}, eps={self.eps}"

@@ -12,24 +12,27 @@ def conv_output_size(size, kernel_size, stride=1, padding=0):
 
 
 def im2col(x, kernel_size, stride=1):
-    """Unfold every receptive field of an (already padded) batch into a row.
+    """Unfold every receptive field of an (already padded) batch into a column.
 
-    x: (N, C, H, W)  ->  cols: (N * Ho * Wo, C * kh * kw)
+    x: (N, C, H, W)  ->  cols: (N, C * kh * kw, Ho * Wo)
 
     ``sliding_window_view`` builds a view of all windows without copying; the
-    reshape copies once into the matrix that a single GEMM then multiplies.
-    Rows are ordered (n, i, j) and columns (c, di, dj), matching ``weight.reshape(O, -1)``.
+    reshape copies once into the matrices that the GEMMs then multiply. Rows
+    are ordered (c, di, dj), matching ``weight.reshape(O, -1)``, and columns
+    (i, j), so ``weight.reshape(O, -1) @ cols`` is already in (N, O, Ho * Wo)
+    order: the output needs no transpose (and no copy) to become NCHW.
     """
     N, C = x.shape[:2]
-    windows = sliding_window_view(x, (kernel_size, kernel_size), axis=(2, 3))[:, :, ::stride, ::stride]
+    k = kernel_size
+    windows = sliding_window_view(x, (k, k), axis=(2, 3))[:, :, ::stride, ::stride]   # (N, C, Ho, Wo, k, k)
     Ho, Wo = windows.shape[2:4]
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(N * Ho * Wo, C * kernel_size * kernel_size)
+    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * k * k, Ho * Wo)
 
 
 def col2im(cols, x_shape, kernel_size, stride=1):
-    """Adjoint of :func:`im2col`: add every row back onto the pixels it came from.
+    """Adjoint of :func:`im2col`: add every column back onto the pixels it came from.
 
-    cols: (N * Ho * Wo, C * kh * kw)  ->  (N, C, H, W), where ``x_shape`` is the
+    cols: (N, C * kh * kw, Ho * Wo)  ->  (N, C, H, W), where ``x_shape`` is the
     padded input's shape. Overlapping windows add up, which is exactly the
     chain rule for a pixel that feeds several outputs. The loop runs over the
     kh * kw kernel offsets only; each iteration is a whole-batch slice-add.
@@ -37,7 +40,7 @@ def col2im(cols, x_shape, kernel_size, stride=1):
     N, C, H, W = x_shape
     k = kernel_size
     Ho, Wo = conv_output_size(H, k, stride), conv_output_size(W, k, stride)
-    cols = cols.reshape(N, Ho, Wo, C, k, k).transpose(0, 3, 4, 5, 1, 2)  # (N, C, kh, kw, Ho, Wo)
+    cols = cols.reshape(N, C, k, k, Ho, Wo)
     dx = np.zeros(x_shape, dtype=cols.dtype)
     for di in range(k):
         for dj in range(k):
@@ -56,6 +59,10 @@ class Conv2D(Module):
 
     Shapes: x (N, C, H, W) -> out (N, O, Ho, Wo), with
     Ho = (H + 2*padding - k) // stride + 1. weight (O, C, k, k), bias (O,).
+
+    ``input_grad = False`` skips computing dL/dx in backward (which then
+    returns None): the first layer's input is the data, whose gradient nobody
+    uses, and col2im is the most expensive part of the backward pass.
     """
 
     _param_names = ("weight", "bias")
@@ -67,6 +74,7 @@ class Conv2D(Module):
         fan_in = in_channels * kernel_size * kernel_size
         self.weight = Parameter(he_normal((out_channels, in_channels, kernel_size, kernel_size), fan_in, rng), "weight")
         self.bias = Parameter(np.zeros(out_channels, dtype=np.float32), "bias")
+        self.input_grad = True
 
     def forward(self, x):
         """x: (N, C, H, W) -> (N, O, Ho, Wo)."""
@@ -80,25 +88,29 @@ class Conv2D(Module):
             x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
         N = x.shape[0]
         Ho, Wo = conv_output_size(x.shape[2], k, s), conv_output_size(x.shape[3], k, s)
-        cols = im2col(x, k, s)                                    # (N*Ho*Wo, C*k*k)
+        cols = im2col(x, k, s)                                    # (N, C*k*k, Ho*Wo)
         w = self.weight.data.reshape(self.out_channels, -1).astype(x.dtype, copy=False)
-        out = cols @ w.T + self.bias.data.astype(x.dtype, copy=False)   # one GEMM: (N*Ho*Wo, O)
+        out = w @ cols                                            # a GEMM per image: (N, O, Ho*Wo)
+        out += self.bias.data.astype(x.dtype, copy=False)[:, None]
         self._cache = (x.shape, cols)
-        return out.reshape(N, Ho, Wo, self.out_channels).transpose(0, 3, 1, 2)
+        return out.reshape(N, self.out_channels, Ho, Wo)
 
     def backward(self, grad_out):
         """grad_out: (N, O, Ho, Wo) -> dL/dx: (N, C, H, W).
 
-        With G = grad_out as an (N*Ho*Wo, O) matrix and X the im2col matrix:
-        dW = G^T X, db = column sums of G, d(cols) = G W, then col2im.
+        Per image n, out_n = W cols_n + b with G_n = grad_out[n] as an (O, Ho*Wo)
+        matrix, so dW = sum_n G_n cols_n^T, db = sum of G over n and positions,
+        d(cols_n) = W^T G_n, and col2im adds the columns back into dx.
         """
         padded_shape, cols = self._cache
         O, p = self.out_channels, self.padding
-        g = grad_out.transpose(0, 2, 3, 1).reshape(-1, O)
-        self.weight.grad += (g.T @ cols).reshape(self.weight.data.shape)
-        self.bias.grad += g.sum(axis=0)
+        g = grad_out.reshape(grad_out.shape[0], O, -1)                     # (N, O, Ho*Wo)
+        self.weight.grad += (g @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(self.weight.data.shape)
+        self.bias.grad += g.sum(axis=(0, 2))
+        if not self.input_grad:
+            return None
         w = self.weight.data.reshape(O, -1).astype(g.dtype, copy=False)
-        dx = col2im(g @ w, padded_shape, self.kernel_size, self.stride)
+        dx = col2im(w.T @ g, padded_shape, self.kernel_size, self.stride)
         if p:
             dx = dx[:, :, p:-p, p:-p]
         return dx

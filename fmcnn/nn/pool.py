@@ -1,6 +1,5 @@
 """Max pooling."""
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .conv import conv_output_size
 from .module import Module, check_input
@@ -35,25 +34,39 @@ class MaxPool2D(Module):
         if H < k or W < k:
             raise ValueError(f"MaxPool2D: input {H}x{W} is smaller than the {k}x{k} window.")
         Ho, Wo = conv_output_size(H, k, s), conv_output_size(W, k, s)
-        windows = sliding_window_view(x, (k, k), axis=(2, 3))[:, :, ::s, ::s].reshape(N, C, Ho, Wo, k * k)
-        arg = windows.argmax(axis=-1)                                  # (N, C, Ho, Wo), first max wins
-        out = np.take_along_axis(windows, arg[..., None], axis=-1)[..., 0]
-        # Where in x each maximum sits, as a flat index into x: the backward pass is then one bincount.
-        rows = np.arange(Ho)[:, None] * s + arg // k
-        cols = np.arange(Wo)[None, :] * s + arg % k
-        planes = np.arange(N * C).reshape(N, C, 1, 1)
-        self._cache = ((planes * H + rows) * W + cols, x.shape)
+        # One strided view per position in the window: view (di, dj) holds that
+        # position of every window at once, so k*k elementwise maxima do all the
+        # work (much faster than reducing over small trailing axes).
+        out = self._view(x, 0, Ho, Wo).copy()
+        for pos in range(1, k * k):
+            np.maximum(out, self._view(x, pos, Ho, Wo), out=out)
+        self._cache = (x, out)
         return out
 
-    def backward(self, grad_out):
-        """grad_out: (N, C, Ho, Wo) -> dL/dx: (N, C, H, W), non-zero only at each window's argmax.
+    def _view(self, x, pos, Ho, Wo):
+        """The values at position ``pos`` (row-major within the k x k window) of every window: (N, C, Ho, Wo)."""
+        di, dj = divmod(pos, self.kernel_size)
+        s = self.stride
+        return x[:, :, di:di + s * Ho:s, dj:dj + s * Wo:s]
 
-        ``bincount`` adds the gradients that land on the same input, which happens
-        when windows overlap (stride < kernel_size).
+    def backward(self, grad_out):
+        """grad_out: (N, C, Ho, Wo) -> dL/dx: (N, C, H, W), non-zero only at each window's maximum.
+
+        A position receives the window's gradient where it equals the maximum
+        and no earlier position did (``taken``), so a tie goes to the first
+        maximum only. ``+=`` adds up gradients that land on the same input,
+        which happens when windows overlap (stride < kernel_size).
         """
-        flat_index, x_shape = self._cache
-        dx = np.bincount(flat_index.ravel(), weights=grad_out.ravel(), minlength=int(np.prod(x_shape)))
-        return dx.reshape(x_shape).astype(grad_out.dtype, copy=False)
+        x, out = self._cache
+        Ho, Wo = out.shape[2:]
+        dx = np.zeros(x.shape, dtype=grad_out.dtype)
+        taken = np.zeros(out.shape, dtype=bool)
+        for pos in range(self.kernel_size ** 2):
+            hit = self._view(x, pos, Ho, Wo) == out
+            hit &= ~taken
+            taken |= hit
+            self._view(dx, pos, Ho, Wo)[...] += grad_out * hit
+        return dx
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}"
