@@ -20,7 +20,8 @@ def cmd_train(args):
         values.update(TrainConfig.from_dict(json.loads(saved.read_text())).__dict__)
     values.update({k: v for k, v in vars(args).items() if k in values and v is not None})
     config = TrainConfig(**values)
-    print(f"Training LeNet-BN into {args.out} with {config}")
+    name = "LeNet-BN" if config.width == 1 else f"LeNet-BN x{config.width}"
+    print(f"Training {name} into {args.out} with {config}")
     t = time.perf_counter()
     _, log = train(config, args.out, resume=args.resume, progress=not args.quiet)
     print(f"Done: {config.steps} steps; last 100 steps mean loss {log['loss'][-100:].mean():.4f}; "
@@ -89,6 +90,8 @@ def build_parser():
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="random shifts of up to 2 pixels and horizontal flips")
     p.add_argument("--checkpoint-every", type=int, dest="checkpoint_every")
+    p.add_argument("--width", type=int,
+                   help="multiply LeNet-BN's channels and hidden units by this whole number (default 1)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)

@@ -12,10 +12,22 @@ from .train import list_checkpoints
 
 
 def load_model(path):
-    """LeNet-BN with the weights of checkpoint ``path``, in evaluation mode; returns (model, meta)."""
-    model = lenet_bn()
+    """LeNet-BN with the weights of checkpoint ``path``, in evaluation mode; returns (model, meta).
+
+    The network's width is read from the configuration saved in the checkpoint.
+    """
+    model = lenet_bn(width=_saved_width(path))
     meta = load_checkpoint(path, model)
     return model.eval(), meta
+
+
+def _saved_width(path):
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            meta = json.loads(str(f["meta"])) if "meta" in f.files else {}
+    except (OSError, ValueError, EOFError):
+        return 1   # load_checkpoint reports the problem with a clear message
+    return int(meta.get("config", {}).get("width", 1))
 
 
 def evaluate_model(model, images, labels, normalize=True):

@@ -8,7 +8,7 @@ from .nn import BatchNorm2D, Conv2D, Flatten, Linear, MaxPool2D, ReLU, Sequentia
 PRETRAINED_PATH = Path(__file__).parent / "weights" / "lenet_bn.npz"
 
 
-def lenet_bn(seed=0, pretrained=False):
+def lenet_bn(seed=0, pretrained=False, width=1):
     """Build LeNet-BN for 1 x 28 x 28 images and 10 classes (61,750 parameters).
 
     conv1 (1->6, 5x5, padding 2) -> bn1 -> relu1 -> pool1 (2x2)  : (N, 6, 14, 14)
@@ -18,16 +18,24 @@ def lenet_bn(seed=0, pretrained=False):
     Args:
         seed: seeds the He initialization, so the same seed gives the same network.
         pretrained: load the course's trained weights (``fmcnn/weights/lenet_bn.npz``)
-            and return the model in evaluation mode.
+            and return the model in evaluation mode (only for ``width=1``).
+        width: multiplies every layer's channels and hidden units (6, 16, 120, 84),
+            the "wider LeNet" of the going-further chapter; 1 is LeNet-BN itself.
+            The layer names, and so the checkpoint keys, stay the same.
     """
+    if not (isinstance(width, (int, np.integer)) and width >= 1):
+        raise ValueError(f"width must be a whole number >= 1, got {width!r}")
+    if pretrained and width != 1:
+        raise ValueError("pretrained weights exist only for width=1 (LeNet-BN itself).")
+    c1, c2, h1, h2 = 6 * width, 16 * width, 120 * width, 84 * width
     rng = np.random.default_rng(seed)
     model = Sequential(
-        Conv2D(1, 6, 5, padding=2, rng=rng), BatchNorm2D(6), ReLU(), MaxPool2D(2),
-        Conv2D(6, 16, 5, rng=rng), BatchNorm2D(16), ReLU(), MaxPool2D(2),
+        Conv2D(1, c1, 5, padding=2, rng=rng), BatchNorm2D(c1), ReLU(), MaxPool2D(2),
+        Conv2D(c1, c2, 5, rng=rng), BatchNorm2D(c2), ReLU(), MaxPool2D(2),
         Flatten(),
-        Linear(400, 120, rng=rng), ReLU(),
-        Linear(120, 84, rng=rng), ReLU(),
-        Linear(84, 10, rng=rng),
+        Linear(c2 * 25, h1, rng=rng), ReLU(),
+        Linear(h1, h2, rng=rng), ReLU(),
+        Linear(h2, 10, rng=rng),
     )
     if pretrained:
         from .checkpoint import load_checkpoint

@@ -21,6 +21,9 @@ LOG_FIELDS = ("step", "epoch", "loss", "accuracy", "lr", "seconds")
 class TrainConfig:
     """Everything that defines a training run. Same config and seed, same numbers.
 
+    width: multiplies LeNet-BN's channels and hidden units (see
+    :func:`fmcnn.models.lenet_bn`); 1 is the course network.
+
     sampling: "epochs" shuffles the training set once per epoch and walks through
     it (every image seen once per epoch); "replacement" draws every batch
     independently at random, as the original NumPy LeNet project did.
@@ -39,6 +42,7 @@ class TrainConfig:
     augment: bool = False
     seed: int = 0
     checkpoint_every: int = 1000
+    width: int = 1
 
     def __post_init__(self):
         checks = {
@@ -49,6 +53,7 @@ class TrainConfig:
             "batch_size": self.batch_size > 0,
             "lr": self.lr > 0,
             "checkpoint_every": self.checkpoint_every > 0,
+            "width": isinstance(self.width, int) and self.width >= 1,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -131,7 +136,7 @@ def train(config, run_dir=None, resume=False, data=None, progress=True):
     if config.sampling == "epochs" and n < config.batch_size:
         raise ValueError(f"{n} training images are fewer than one batch of {config.batch_size}.")
 
-    model = lenet_bn(seed=config.seed)
+    model = lenet_bn(seed=config.seed, width=config.width)
     optimizer = make_optimizer(config, model.parameters())
     loss_fn = SoftmaxCrossEntropy()
     lr_at = SCHEDULES[config.schedule]

@@ -24,3 +24,15 @@ def test_train_evaluate_plot_end_to_end(tmp_path, capsys, monkeypatch):
 def test_summary(capsys):
     assert main(["summary"]) == 0
     assert "Total parameters: 61,750" in capsys.readouterr().out
+
+
+def test_train_width_option(tmp_path, monkeypatch):
+    from fmcnn.data import load_fashion_mnist
+    from fmcnn.train import read_log
+    images, labels = load_fashion_mnist("train")
+    monkeypatch.setattr("fmcnn.data.load_fashion_mnist", lambda split, **k: (images[:500], labels[:500]))
+    run = tmp_path / "wide"
+    assert main(["train", "--out", str(run), "--steps", "5", "--width", "2", "--quiet"]) == 0
+    import json
+    assert json.loads((run / "config.json").read_text())["width"] == 2
+    assert len(read_log(run)["step"]) == 5

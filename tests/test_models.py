@@ -52,3 +52,17 @@ def test_overfits_a_small_batch():
         opt.step()
     assert first > 2.0 and loss < 0.05
     assert (model.eval()(x).argmax(axis=1) == y).mean() == 1.0
+
+
+def test_width_multiplies_channels_and_hidden_units():
+    import pytest
+    wide = lenet_bn(width=2)
+    table = wide.summary()
+    assert "(None, 12, 14, 14)" in table and "(None, 32, 5, 5)" in table and "(None, 240)" in table
+    assert wide.num_parameters() == 244_450
+    assert [n for n, _ in wide.named_parameters()] == [n for n, _ in lenet_bn().named_parameters()]
+    assert wide.eval()(np.zeros((2, 1, 28, 28), np.float32)).shape == (2, 10)
+    with pytest.raises(ValueError, match="width"):
+        lenet_bn(width=0)
+    with pytest.raises(ValueError, match="pretrained"):
+        lenet_bn(width=2, pretrained=True)

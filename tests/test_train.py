@@ -85,3 +85,21 @@ def test_learns_on_a_small_subset(small_data):
 def test_bad_config_is_explained():
     with pytest.raises(ValueError, match="optimizer"):
         TrainConfig(optimizer="rmsprop")
+
+
+def test_width_option_trains_and_reloads_a_wider_network(tmp_path, small_data):
+    from fmcnn.evaluate import load_model
+    model, _ = train(cfg(steps=10, width=2), tmp_path, data=small_data, progress=False)
+    assert model.num_parameters() == lenet_bn(width=2).num_parameters()
+    loaded, meta = load_model(tmp_path / "checkpoints" / "step_000010.npz")
+    assert meta["config"]["width"] == 2
+    assert all(np.array_equal(a, b) for a, b in zip(model.state_dict().values(), loaded.state_dict().values()))
+    with pytest.raises(ValueError, match="width"):
+        TrainConfig(width=0)
+
+
+def test_recipes_are_valid_configs():
+    from fmcnn.train import RECIPES
+    for name, recipe in RECIPES.items():
+        TrainConfig(**recipe)
+    assert RECIPES["original"]["optimizer"] == "sgd" and RECIPES["original"]["sampling"] == "replacement"
