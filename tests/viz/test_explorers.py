@@ -1,0 +1,207 @@
+"""The explorers without a browser: draw() and update() called directly, and the widget
+plumbing exercised by setting control values as a user's click would."""
+import time
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from fmcnn.checkpoint import save_checkpoint
+from fmcnn.data import CLASS_NAMES
+from fmcnn.models import lenet_bn
+from fmcnn.preprocess import to_input
+from fmcnn.viz import AnimationHTML, record
+from fmcnn.viz.explorers import (PRESET_KERNELS, ConvPlayground, FeatureMapExplorer, GradientExplorer,
+                                 TrainingExplorer, correlate_same, preset_kernel)
+
+
+def texts(fig):
+    return " ".join(t.get_text() for t in fig.texts) + " " + " ".join(ax.get_title() for ax in fig.axes)
+
+
+def fastest(fn, repeats=3):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+# -- feature maps ---------------------------------------------------------------------------
+
+def test_feature_map_explorer_draws_every_layer(model, tiny_data):
+    images, labels = tiny_data
+    ex = FeatureMapExplorer(model, images, labels, cls=4, index=1)
+    for layer in model.names:
+        fig = ex.draw(layer=layer)
+        assert isinstance(fig, Figure)
+        assert layer in texts(fig)
+    assert ex.state == {"cls": 4, "index": 1, "layer": "conv1"}          # draw() does not change the state
+    n = ex.image_number(4, 1)
+    assert labels[n] == 4 and n == np.flatnonzero(labels == 4)[1]
+    rec = record(model, to_input(images[n:n + 1]), backward=False)
+    pred = int(rec.probs[0].argmax())
+    assert f"predicted {CLASS_NAMES[pred]} ({rec.probs[0, pred]:.1%})" in texts(ex.draw())
+
+
+def test_feature_map_explorer_update_validates_and_clamps(model, tiny_data):
+    ex = FeatureMapExplorer(model, *tiny_data)
+    fig = ex.update(cls=9, index=50, layer="pool2")
+    assert isinstance(fig, Figure)
+    assert ex.state == {"cls": 9, "index": 2, "layer": "pool2"}          # 3 images per class: index clamped
+    with pytest.raises(ValueError, match="no layer"):
+        ex.update(layer="conv9")
+    with pytest.raises(TypeError, match="no setting"):
+        ex.update(colour="red")
+    assert repr(ex) == "FeatureMapExplorer(cls=9, index=2, layer='pool2')"
+
+
+def test_feature_map_widget_responds_to_its_controls_quickly(model, tiny_data):
+    ex = FeatureMapExplorer(model, *tiny_data)
+    widget = ex.widget
+    assert ex.widget is widget and bytes(ex._image.value).startswith(b"\x89PNG")
+    before = ex._image.value
+    ex._controls["layer"].value = "relu2"                                 # what a user's choice does
+    assert ex.state["layer"] == "relu2" and ex._image.value != before
+    ex._controls["cls"].value = 6
+    assert ex.state["cls"] == 6 and ex._controls["index"].max == 2
+    ex.update(index=2)
+    assert ex._controls["index"].value == 2                               # update() moves the controls too
+    bundle = ex._repr_mimebundle_()
+    assert bundle["text/plain"] == repr(ex)
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert fastest(lambda: ex.update(layer="conv2")) < 1.0
+
+
+# -- gradients ------------------------------------------------------------------------------
+
+def test_gradient_explorer_all_settings(model, tiny_data):
+    images, labels = tiny_data
+    ex = GradientExplorer(model, images, labels, cls=2)
+    for objective in ("loss", "score"):
+        for mode in ("raw", "abs", "grad_x_input"):
+            assert isinstance(ex.draw(objective=objective, mode=mode, layer="relu1"), Figure)
+    n = ex.image_number(2, 0)
+    rec = record(model, to_input(images[n:n + 1]), targets=2, objective="loss")
+    assert f"= {rec.values[0]:.3f}" in texts(ex.draw())                  # target -1: the true class
+    rec = record(model, to_input(images[n:n + 1]), targets=5, objective="score")
+    assert f"score of {CLASS_NAMES[5]} = {rec.values[0]:.3f}" in texts(ex.draw(target=5, objective="score"))
+    assert isinstance(ex.draw(layer="fc2"), Figure)
+    with pytest.raises(ValueError, match="mode"):
+        ex.update(mode="squared")
+    with pytest.raises(ValueError, match="target"):
+        ex.update(target=10)
+
+
+def test_gradient_widget(model, tiny_data):
+    ex = GradientExplorer(model, *tiny_data)
+    ex.widget
+    before = ex._image.value
+    ex._controls["mode"].value = "abs"
+    assert ex.state["mode"] == "abs" and ex._image.value != before
+    ex._controls["target"].value = 3
+    ex._controls["objective"].value = "score"
+    assert ex.state["target"] == 3 and ex.state["objective"] == "score"
+    assert fastest(lambda: ex.update(layer="conv2")) < 1.0
+
+
+# -- filters through training ------------------------------------------------------------------
+
+@pytest.fixture
+def checkpoints(tmp_path):
+    model = lenet_bn(seed=0)
+    start = model.state_dict()
+    model["conv1"].weight.data += 0.1
+    path = save_checkpoint(tmp_path / "step_000010.npz", model)
+    return [(0, start), (10, path)]
+
+
+def test_training_explorer(checkpoints, tiny_data):
+    images, labels = tiny_data
+    ex = TrainingExplorer(lenet_bn(seed=5), checkpoints, images[0], title="image 0", eval_data=(images, labels))
+    assert ex.steps == [0, 10] and ex.state == {"step": 10}
+    assert np.allclose(ex.frames[10]["weight"] - ex.frames[0]["weight"], 0.1)
+    assert ex.frames[0]["maps"].shape == (6, 28, 28)
+    assert 0 <= ex.frames[0]["accuracy"] <= 1
+    fig = ex.draw(step=0)
+    assert "after 0 training steps" in texts(fig) and "change since step 0: 0.0%" in texts(fig)
+    assert "after 10 training steps" in texts(ex.update(step=7))         # snaps to the nearest saved step
+    assert ex.state == {"step": 10}
+    ex.widget
+    assert list(ex._controls["step"].options) == [0, 10]
+    ex._controls["step"].value = 0
+    assert ex.state == {"step": 0}
+    anim = ex.animation()
+    assert isinstance(anim, AnimationHTML) and anim.frames == 2
+    assert fastest(lambda: ex.update(step=10)) < 1.0
+
+
+def test_training_explorer_needs_checkpoints(tiny_data):
+    with pytest.raises(ValueError, match="no checkpoints"):
+        TrainingExplorer(lenet_bn(), [], tiny_data[0][0])
+
+
+# -- convolution playground -------------------------------------------------------------------
+
+def test_correlate_same_equals_loops():
+    rng = np.random.default_rng(0)
+    image, kernel = rng.random((7, 6)), rng.standard_normal((3, 3))
+    padded = np.pad(image, 1)
+    loops = np.array([[np.sum(padded[i:i + 3, j:j + 3] * kernel) for j in range(6)] for i in range(7)])
+    assert np.allclose(correlate_same(image, kernel), loops)
+    assert np.allclose(correlate_same(image, preset_kernel("identity", 5)), image)
+
+
+@pytest.mark.parametrize("size", [3, 5])
+def test_presets(size):
+    for name in PRESET_KERNELS:
+        k = preset_kernel(name, size)
+        assert k.shape == (size, size), name
+    for name in ("box blur", "gaussian blur", "sharpen", "identity"):
+        assert np.isclose(preset_kernel(name, size).sum(), 1, atol=0.01), name   # keep the overall brightness
+    for name in ("vertical edges", "horizontal edges", "outline"):
+        assert np.isclose(preset_kernel(name, size).sum(), 0, atol=1e-9), name   # flat regions give 0
+    with pytest.raises(ValueError):
+        preset_kernel("blur", size)
+    with pytest.raises(ValueError):
+        preset_kernel("identity", 4)
+
+
+def test_playground_presets_custom_values_and_sizes(tiny_data):
+    pg = ConvPlayground(*tiny_data, cls=1)
+    assert pg.state["preset"] == "vertical edges" and pg.state["kernel"].shape == (3, 3)
+    image, out = pg.output(1, 0, preset_kernel("identity"))
+    assert np.allclose(out, image) and image.max() <= 1
+    pg.update(preset="sharpen")
+    assert np.array_equal(pg.state["kernel"], preset_kernel("sharpen"))
+    pg.update(size=5)
+    assert np.array_equal(pg.state["kernel"], preset_kernel("sharpen", 5))
+    custom = np.zeros((5, 5))
+    custom[2, 1:4] = [1, -2, 1]
+    pg.update(kernel=custom)
+    assert pg.state["preset"] == "custom" and np.array_equal(pg.state["kernel"], custom)
+    pg.update(size=3)                                                     # a custom kernel keeps its centre
+    assert np.array_equal(pg.state["kernel"], custom[1:4, 1:4])
+    assert isinstance(pg.draw(preset="emboss", size=5), Figure)
+    assert pg.state["preset"] == "custom"
+    anim = pg.animation("preset", ["identity", "box blur", "outline"])
+    assert anim.frames == 3
+    assert ConvPlayground(*tiny_data, kernel=np.ones((3, 3))).state["preset"] == "custom"
+
+
+def test_playground_widget_cells(tiny_data):
+    pg = ConvPlayground(*tiny_data)
+    pg.widget
+    assert len(pg._grid.children) == 9
+    assert [c.value for c in pg._grid.children] == list(preset_kernel("vertical edges").ravel())
+    pg._controls["size"].value = 5
+    assert len(pg._grid.children) == 25 and pg.state["kernel"].shape == (5, 5)
+    before = pg._image.value
+    pg._grid.children[12].value = 3.0                                     # the user types a value
+    assert pg.state["preset"] == "custom" and pg.state["kernel"][2, 2] == 3.0
+    assert pg._controls["preset"].value == "custom" and pg._image.value != before
+    pg._controls["preset"].value = "box blur"
+    assert np.allclose(pg.state["kernel"], 1 / 25, atol=1e-3)
+    assert pg._grid.children[0].value == pytest.approx(0.04)
+    assert fastest(lambda: pg.update(preset="outline")) < 1.0
