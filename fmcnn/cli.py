@@ -15,6 +15,8 @@ def cmd_train(args):
     values = {f.name: f.default for f in fields(TrainConfig)}
     values.update(RECIPES[args.recipe])
     saved = Path(args.out) / "config.json"
+    if args.resume_if_exists:
+        args.resume = saved.exists()
     if args.resume and saved.exists():
         # Resuming continues the saved run: only the options given now change it.
         values.update(TrainConfig.from_dict(json.loads(saved.read_text())).__dict__)
@@ -74,7 +76,9 @@ def build_parser():
     p = sub.add_parser("train", help="train LeNet-BN and write logs and checkpoints to a run directory")
     p.add_argument("--out", required=True, help="run directory (config.json, log.csv, checkpoints/)")
     p.add_argument("--recipe", choices=sorted(RECIPES), default="course",
-                   help="defaults to start from: 'course' (Adam, cosine, normalized, shuffled epochs) or "
+                   help="defaults to start from: 'course' (Adam, cosine, normalized, shuffled epochs, 5000 steps), "
+                        "'full' (the course recipe for 15 epochs with augmentation: the pretrained model), "
+                        "'wide' (full recipe, every layer twice as wide, 12 epochs) or "
                         "'original' (the original project: SGD momentum 0.9, lr 5e-4, sampling with replacement)")
     p.add_argument("--steps", type=int)
     p.add_argument("--batch-size", type=int, dest="batch_size")
@@ -93,6 +97,8 @@ def build_parser():
     p.add_argument("--width", type=int,
                    help="multiply LeNet-BN's channels and hidden units by this whole number (default 1)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    p.add_argument("--resume-if-exists", action="store_true", dest="resume_if_exists",
+                   help="resume if --out already holds a run, otherwise start one (a finished run is left as it is)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 

@@ -36,3 +36,14 @@ def test_train_width_option(tmp_path, monkeypatch):
     import json
     assert json.loads((run / "config.json").read_text())["width"] == 2
     assert len(read_log(run)["step"]) == 5
+
+
+def test_resume_if_exists_starts_then_continues(tmp_path, monkeypatch):
+    from fmcnn.data import load_fashion_mnist
+    from fmcnn.train import read_log
+    images, labels = load_fashion_mnist("train")
+    monkeypatch.setattr("fmcnn.data.load_fashion_mnist", lambda split, **k: (images[:500], labels[:500]))
+    run = tmp_path / "run"
+    assert main(["train", "--out", str(run), "--steps", "4", "--checkpoint-every", "2", "--resume-if-exists", "--quiet"]) == 0
+    assert main(["train", "--out", str(run), "--steps", "6", "--resume-if-exists", "--quiet"]) == 0
+    assert list(read_log(run)["step"]) == [1, 2, 3, 4, 5, 6]
