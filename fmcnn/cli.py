@@ -92,7 +92,10 @@ def build_parser():
     p.add_argument("--sampling", choices=["epochs", "replacement"])
     p.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                   help="random shifts of up to 2 pixels and horizontal flips")
+                   help="random shifts (of up to --shift pixels) and horizontal flips (unless --no-flip)")
+    p.add_argument("--shift", type=int, help="largest shift in pixels when augmenting (default 2; 0 for none)")
+    p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
+                   help="mirror half of the images when augmenting (default on)")
     p.add_argument("--checkpoint-every", type=int, dest="checkpoint_every")
     p.add_argument("--width", type=int,
                    help="multiply LeNet-BN's channels and hidden units by this whole number (default 1)")

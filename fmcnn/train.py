@@ -21,6 +21,10 @@ LOG_FIELDS = ("step", "epoch", "loss", "accuracy", "lr", "seconds")
 class TrainConfig:
     """Everything that defines a training run. Same config and seed, same numbers.
 
+    augment: with ``shift`` > 0, move each training image by up to ``shift`` pixels
+    in each direction; with ``flip``, mirror half of them (see
+    :func:`fmcnn.preprocess.augment`). ``shift`` and ``flip`` matter only with ``augment``.
+
     width: multiplies LeNet-BN's channels and hidden units (see
     :func:`fmcnn.models.lenet_bn`); 1 is the course network.
 
@@ -40,6 +44,8 @@ class TrainConfig:
     sampling: str = "epochs"
     normalize: bool = True
     augment: bool = False
+    shift: int = 2
+    flip: bool = True
     seed: int = 0
     checkpoint_every: int = 1000
     width: int = 1
@@ -54,6 +60,7 @@ class TrainConfig:
             "lr": self.lr > 0,
             "checkpoint_every": self.checkpoint_every > 0,
             "width": isinstance(self.width, int) and self.width >= 1,
+            "shift": isinstance(self.shift, int) and 0 <= self.shift <= 8,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -158,7 +165,7 @@ def train(config, run_dir=None, resume=False, data=None, progress=True):
         idx = batch_indices(config, step, n)
         x = x_all[idx]
         if config.augment:
-            x = augment(x, np.random.default_rng([config.seed, 3, step]))
+            x = augment(x, np.random.default_rng([config.seed, 3, step]), max_shift=config.shift, flip=config.flip)
         optimizer.lr = lr_at(step, config.steps, config.lr, config.warmup_steps)
         optimizer.zero_grad()
         logits = model.forward(x)

@@ -103,3 +103,13 @@ def test_recipes_are_valid_configs():
     for name, recipe in RECIPES.items():
         TrainConfig(**recipe)
     assert RECIPES["original"]["optimizer"] == "sgd" and RECIPES["original"]["sampling"] == "replacement"
+
+
+def test_augmentation_options(small_data):
+    _, plain = train(cfg(steps=5), data=small_data, progress=False)
+    _, nothing = train(cfg(steps=5, augment=True, shift=0, flip=False), data=small_data, progress=False)
+    _, flips = train(cfg(steps=5, augment=True, shift=0), data=small_data, progress=False)
+    assert np.array_equal(plain["loss"], nothing["loss"])      # an augmentation that changes nothing
+    assert not np.array_equal(plain["loss"], flips["loss"])
+    with pytest.raises(ValueError, match="shift"):
+        TrainConfig(shift=-1)
