@@ -16,6 +16,7 @@ static book also shows.
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..data import CLASS_NAMES
@@ -337,7 +338,7 @@ class GradientExplorer(_PicksImage):
                 color=["#c0392b" if nm == layer else "#9aa5b1" for nm in names])
         ax.set_yticks(np.arange(len(names)), names, fontsize=7)
         ax.invert_yaxis()
-        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(MaxNLocator(3))
         ax.tick_params(axis="x", labelsize=7)
         ax.set_title("gradient size (RMS) per layer", fontsize=8)
         what = f"loss -log p({self.class_names[t]})" if objective == "loss" else f"score of {self.class_names[t]}"

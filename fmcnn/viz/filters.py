@@ -103,7 +103,7 @@ def draw_filters(ax, weight, title=None, ncols=8, label_size=7):
     """Draw the filters of a conv layer, weight (O, C, k, k), on one Axes with one symmetric color scale.
 
     With one input channel (conv1) each filter is one k x k tile; with several
-    (conv2) filter ``o`` is row ``o`` and input channel ``c`` is column ``c``.
+    (conv2) filter ``o`` is column ``o`` and its part for input channel ``c`` is row ``c``.
     """
     weight = np.asarray(weight, dtype=np.float64)
     if weight.ndim != 4:
@@ -112,10 +112,11 @@ def draw_filters(ax, weight, title=None, ncols=8, label_size=7):
     scale = color_scale(weight, signed=True)
     if C == 1:
         return draw_maps(ax, weight[:, 0], ncols=ncols, title=title, scale=scale, label_size=label_size)
-    array, _ = mosaic(weight.reshape(O * C, k, k), ncols=C, pad=1)
+    array, _ = mosaic(weight.transpose(1, 0, 2, 3).reshape(C * O, k, k), ncols=O, pad=1)
     im = _show(ax, array, scale)
-    ax.set_xticks(np.arange(C) * (k + 1) + (k - 1) / 2, [f"in {c}" for c in range(C)], fontsize=label_size)
-    ax.set_yticks(np.arange(O) * (k + 1) + (k - 1) / 2, [f"filter {o}" for o in range(O)], fontsize=label_size)
+    ax.set_xticks(np.arange(O) * (k + 1) + (k - 1) / 2, [str(o) for o in range(O)], fontsize=label_size)
+    ax.set_yticks(np.arange(C) * (k + 1) + (k - 1) / 2, [f"in {c}" for c in range(C)], fontsize=label_size)
+    ax.set_xlabel("filter", fontsize=label_size + 1)
     ax.tick_params(length=0)
     if title:
         ax.set_title(title, fontsize=label_size + 2)
@@ -162,8 +163,9 @@ def draw_probabilities(ax, probs, class_names, true_class=None, label_size=8):
 def plot_filters(weight, title=None, ncols=8, size=0.9):
     """New figure with the filters of a conv layer (see :func:`draw_filters`). Returns the Figure."""
     O, C = np.shape(weight)[:2]
-    rows, cols = (O, C) if C > 1 else grid_shape(O, ncols)
-    fig, ax = plt.subplots(figsize=(max(cols * size + (1 if C > 1 else 0), 3), rows * size + 0.5), layout="constrained")
+    rows, cols = (C, O) if C > 1 else grid_shape(O, ncols)
+    fig, ax = plt.subplots(figsize=(max(cols * size * (0.7 if C > 1 else 1) + (0.8 if C > 1 else 0), 3),
+                                    rows * size * (0.7 if C > 1 else 1) + 0.6), layout="constrained")
     draw_filters(ax, weight, title=title, ncols=ncols)
     return fig
 

@@ -5,6 +5,11 @@ import pytest
 matplotlib.use("Agg")
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: checks the built book in headless Chromium "
+                                       "(needs `_build/html` and the `chromium` package)")
+
+
 @pytest.fixture(scope="module")
 def tiny_data():
     """Three images of every class (deterministic noise with a class-dependent bright square)."""

@@ -21,7 +21,8 @@ def test_filter_and_feature_map_figures(model, tiny_data):
     assert isinstance(plot_filters(model["conv1"].weight.data, title="conv1"), Figure)
     fig = plot_filters(model["conv2"].weight.data)
     assert isinstance(fig, Figure)
-    assert [t.get_text() for t in fig.axes[0].get_yticklabels()][:2] == ["filter 0", "filter 1"]
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [f"in {c}" for c in range(6)]
+    assert len(fig.axes[0].get_xticklabels()) == 16
     rec = record(model, to_input(tiny_data[0][:2]), backward=False)
     assert isinstance(plot_feature_maps(rec.maps("conv2", 0), title="conv2"), Figure)
     assert isinstance(plot_feature_maps(rec.maps("fc1", 0)), Figure)          # a vector: bars
@@ -60,5 +61,7 @@ def test_png_and_animation():
     anim = animate(fig, lambda k: line.set_ydata([0, k]), frames=[0, 1, 2], interval=100)
     assert isinstance(anim, AnimationHTML) and anim.frames == 3
     assert anim.html.count("data:image/png;base64") >= 3 and "<script" in anim.html
+    assert "http" not in anim.html and "fa fa-" not in anim.html       # offline: no Font Awesome from a CDN
+    assert 'title="Play"' in anim.html and "\u25b6" in anim.html
     assert anim._repr_html_() == anim.html and repr(anim) == "<animation, 3 frames>"
     assert not plt.fignum_exists(fig.number)            # closed, so it is not also shown as a still image
