@@ -487,12 +487,12 @@ PRESET_KERNELS = {
 
 
 def preset_kernel(name, size=3):
-    """The preset kernel ``name`` (a key of :data:`PRESET_KERNELS`) of size 3 or 5, rounded to 3 decimals."""
+    """The preset kernel ``name`` (a key of :data:`PRESET_KERNELS`) of size 3 or 5: a new (size, size) array."""
     if name not in PRESET_KERNELS:
         raise ValueError(f"no preset {name!r}; presets: {', '.join(PRESET_KERNELS)}")
     if size not in (3, 5):
         raise ValueError(f"size must be 3 or 5, got {size}")
-    return np.round(PRESET_KERNELS[name](size), 3)
+    return np.array(PRESET_KERNELS[name](size), dtype=np.float64)
 
 
 def correlate_same(image, kernel):

@@ -174,7 +174,9 @@ def open_in_chromium(url, tmp_path, budget_ms=20000):
     netlog = tmp_path / "netlog.json"
     cmd = [find_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
            "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
-           "--disable-default-apps", "--disable-extensions", "--mute-audio",
+           "--disable-default-apps", "--disable-extensions", "--mute-audio", "--disable-breakpad",
+           "--disable-client-side-phishing-detection", "--disable-domain-reliability", "--metrics-recording-only",
+           "--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate",
            f"--user-data-dir={tmp_path / 'profile'}",
            # every host but ours is unresolvable: nothing can reach the network, and what tries
            # shows up in the net log
@@ -184,24 +186,29 @@ def open_in_chromium(url, tmp_path, budget_ms=20000):
            "--window-size=1280,1600", f"--virtual-time-budget={budget_ms}", "--dump-dom", url]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, f"chromium failed ({result.returncode}):\n{result.stderr[-3000:]}"
-    return result.stdout, requested_urls(netlog, url.split("/", 3)[2]), result.stderr
+    return result.stdout, requested_urls(netlog, "/".join(url.split("/", 3)[:3])), result.stderr
 
 
 def requested_urls(netlog, origin):
     """Every URL the page asked for, from Chromium's net log.
 
-    Requests made for the page are those whose network isolation key is the page's
-    site (``origin``); the browser's own background requests (update checks and the
-    like, which the flags above cannot all switch off) have another or a null key.
+    A request is the page's when the page is its initiator (``origin``), or when it
+    is the page itself (the main frame). The browser's own background requests
+    (update checks, autofill and the like, which the flags above cannot all switch
+    off) have no initiator ("not an origin").
     """
     text = netlog.read_text(errors="replace")
     if not text.rstrip().endswith("}"):   # a log cut short at exit: close it
         text = text.rstrip().rstrip(",") + "]}"
     data = json.loads(text)
     start = data["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
-    site = re.sub(r":\d+$", "", origin.rstrip("/"))
-    return {e["params"]["url"] for e in data.get("events", [])
-            if e.get("type") == start and site in e.get("params", {}).get("network_isolation_key", "")}
+    urls = set()
+    for e in data.get("events", []):
+        params = e.get("params") or {}
+        if e.get("type") == start and "url" in params and (
+                params.get("initiator") == origin or params.get("request_type") == "main frame"):
+            urls.add(params["url"])
+    return urls
 
 
 def probe_of(dom, stderr):
