@@ -77,8 +77,8 @@ def build_parser():
     p.add_argument("--out", required=True, help="run directory (config.json, log.csv, checkpoints/)")
     p.add_argument("--recipe", choices=sorted(RECIPES), default="course",
                    help="defaults to start from: 'course' (Adam, cosine, normalized, shuffled epochs, 5000 steps), "
-                        "'full' (the course recipe for 15 epochs with augmentation: the pretrained model), "
-                        "'wide' (full recipe, every layer twice as wide, 12 epochs) or "
+                        "'full' (the course recipe for 30 epochs with shifts and flips: the pretrained model), "
+                        "'wide' (every layer three times as wide, 15 epochs, shifts and flips) or "
                         "'original' (the original project: SGD momentum 0.9, lr 5e-4, sampling with replacement)")
     p.add_argument("--steps", type=int)
     p.add_argument("--batch-size", type=int, dest="batch_size")
