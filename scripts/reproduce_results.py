@@ -148,6 +148,18 @@ def write_curve(name, seed, log, every=100):
             writer.writerow([int(step), f"{loss:.5f}", f"{acc:.5f}", f"{lr:.6g}", f"{sec:.1f}"])
 
 
+def layers_commit():
+    """The last commit that changed fmcnn/nn (the layers), if this is a git checkout."""
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%h %cs", "--", "fmcnn/nn"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "fmcnn/nn"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out + (" (with uncommitted changes)" if dirty else "")
+
+
 def summarize(name, runs):
     finals = np.array([r["final_test_accuracy"] for r in runs])
     secs = np.array([r["training_seconds"] for r in runs])
@@ -165,8 +177,12 @@ def summarize(name, runs):
         "training_minutes": {"mean": round(float(secs.mean()) / 60, 1), "min": round(float(secs.min()) / 60, 1),
                              "max": round(float(secs.max()) / 60, 1)},
         "evaluation": "official Fashion-MNIST test set (10,000 images), BatchNorm in evaluation mode",
-        "machine_note": "training times on the course's 2-core development machine, shared with other work; "
-                        "one OpenBLAS thread",
+        "machine_note": "training times on the course's 2-core development machine, shared with other work "
+                        "(its load varied during the measurements); one OpenBLAS thread",
+        "layers_code": layers_commit(),
+        "reproducibility": "the same command, seed and code give the same numbers bit for bit; a change of "
+                           "float32 rounding in the layers (or another BLAS) changes a run's figures at the level "
+                           "of the spread between seeds",
         "runs": runs,
     }
 
