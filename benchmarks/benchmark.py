@@ -72,6 +72,7 @@ def main():
     idx = rng.integers(0, len(x_all), args.batch_size)
     x, y = x_all[idx], labels[idx].astype(np.int64)
     model, loss_fn = lenet_bn(), SoftmaxCrossEntropy()
+    model["conv1"].input_grad = False   # as fmcnn.train does: the images' gradient is never used
     opt = Adam(model.parameters())
     for _ in range(10):
         numpy_step(model, opt, loss_fn, x, y)

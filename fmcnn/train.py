@@ -150,6 +150,7 @@ def train(config, run_dir=None, resume=False, data=None, progress=True):
         raise ValueError(f"{n} training images are fewer than one batch of {config.batch_size}.")
 
     model = lenet_bn(seed=config.seed, width=config.width)
+    model["conv1"].input_grad = False   # nobody needs d(loss)/d(images) while training: skip its col2im
     optimizer = make_optimizer(config, model.parameters())
     loss_fn = SoftmaxCrossEntropy()
     lr_at = SCHEDULES[config.schedule]
