@@ -29,8 +29,9 @@ train: $(STAMP)
 book: train
 	$(VENV)/bin/jupyter-book build -W -n --keep-going .
 
+# The unit tests alone (the browser check needs a built book: it runs in `make test`).
 unit: $(STAMP)
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests -m "not browser"
 
 test: $(STAMP)
 	rm -rf _build
