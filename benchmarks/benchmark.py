@@ -63,6 +63,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=0, help="also time this many end-to-end training steps")
+    parser.add_argument("--torch-threads", type=int, default=0,
+                        help="PyTorch intra-op threads (default: PyTorch's own choice); use 1 to match "
+                             "OPENBLAS_NUM_THREADS=1, or on a busy machine where spinning threads collapse")
     args = parser.parse_args()
 
     images, labels = load_fashion_mnist("train")
@@ -93,6 +96,8 @@ def main():
         torch = None
     tstep = None
     if torch is not None:
+        if args.torch_threads:
+            torch.set_num_threads(args.torch_threads)
         torch.manual_seed(0)
         tmodel = torch_lenet(torch)
         topt = torch.optim.Adam(tmodel.parameters())
