@@ -1,5 +1,6 @@
 """Training: recipes, the training loop, logs, checkpoints and exact resuming."""
 import csv
+import functools
 import json
 import time
 from dataclasses import asdict, dataclass, fields
@@ -106,8 +107,19 @@ def batch_indices(config, step, n):
         return np.random.default_rng([config.seed, 1, step]).integers(0, n, size=b)
     per_epoch = n // b   # the last, incomplete batch of each epoch is dropped
     epoch, i = divmod(step, per_epoch)
-    order = np.random.default_rng([config.seed, 2, epoch]).permutation(n)
-    return order[i * b:(i + 1) * b]
+    return epoch_order(config.seed, epoch, n)[i * b:(i + 1) * b]
+
+
+@functools.lru_cache(maxsize=1)
+def epoch_order(seed, epoch, n):
+    """The shuffled order of the n training examples in ``epoch``: (n,).
+
+    Cached, because every step of an epoch needs the same permutation and
+    drawing it anew each step would cost more than a layer's forward pass.
+    """
+    order = np.random.default_rng([seed, 2, epoch]).permutation(n)
+    order.flags.writeable = False   # shared by the cache: nobody may shuffle it in place
+    return order
 
 
 def checkpoint_path(run_dir, step):
