@@ -55,13 +55,13 @@ EXPERIMENTS = {
                           "course recipe with shifts of up to 2 pixels and flips"),
     "course_5k_weight_decay": ("--recipe course --steps 5000 --weight-decay 5e-4", (0,),
                                "course recipe with L2 weight decay 5e-4"),
-    "epochs15_no_augment": ("--recipe course --steps 14055", (0,),
+    "epochs15_no_augment": ("--recipe course --steps 14055", (0, 1),
                             "course recipe for 15 epochs"),
     "epochs15_shift2": ("--recipe course --steps 14055 --augment", (0,),
                         "15 epochs, shifts of up to 2 pixels and flips"),
     "epochs15_shift1": ("--recipe course --steps 14055 --augment --shift 1", (0,),
                         "15 epochs, shifts of up to 1 pixel and flips"),
-    "epochs15_flip": ("--recipe course --steps 14055 --augment --shift 0", (0,),
+    "epochs15_flip": ("--recipe course --steps 14055 --augment --shift 0", (0, 1),
                       "15 epochs, flips only"),
     "epochs15_flip_wd": ("--recipe course --steps 14055 --augment --shift 0 --weight-decay 5e-4", (0,),
                          "15 epochs, flips only, weight decay 5e-4"),
@@ -77,18 +77,25 @@ def command(name, seed):
     return f"fmcnn train --out runs/{name}_s{seed} {opts} --seed {seed} --quiet"
 
 
+def finished(name, seed):
+    """Whether runs/<name>_s<seed> holds the checkpoint of its last step."""
+    from fmcnn.train import TrainConfig, list_checkpoints
+    out = run_dir(name, seed)
+    if not (out / "config.json").exists():
+        return False
+    done = list_checkpoints(out)
+    return bool(done) and done[-1][0] >= TrainConfig.from_dict(json.loads((out / "config.json").read_text())).steps
+
+
 def train_one(name, seed):
     """Run (or resume, or skip) one training; returns the command line used."""
-    from fmcnn.train import TrainConfig, list_checkpoints
     cmd = command(name, seed)
     out = run_dir(name, seed)
     args = shlex.split(cmd)
+    if finished(name, seed):
+        print(f"[{name} seed {seed}] already trained ({out})", flush=True)
+        return cmd
     if (out / "config.json").exists():
-        config = TrainConfig.from_dict(json.loads((out / "config.json").read_text()))
-        done = list_checkpoints(out)
-        if done and done[-1][0] >= config.steps:
-            print(f"[{name} seed {seed}] already trained ({out})", flush=True)
-            return cmd
         args.append("--resume")
     print(f"[{name} seed {seed}] {' '.join(args)}", flush=True)
     env = dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1"))
@@ -258,8 +265,10 @@ def main(argv=None):
         for seed in seeds:
             if not args.evaluate_only:
                 train_one(name, seed)
-            if (run_dir(name, seed) / "checkpoints").exists():
+            if finished(name, seed):
                 runs.append(evaluate_one(name, seed, test_data))
+            elif (run_dir(name, seed) / "config.json").exists():
+                print(f"[{name} seed {seed}] not finished, not evaluated ({run_dir(name, seed)})", flush=True)
         if not runs:
             continue
         path = RESULTS / f"{name}.json"
