@@ -46,7 +46,9 @@ EXPERIMENTS = {
                     "the course's full training of the same network (seed 0 is the pretrained model)"),
     "wide": ("--recipe wide", (0, 1),
              "going further: LeNet-BN three times as wide in every layer (width 3), augmentation, 15 epochs"),
-    # What moves accuracy and what does not: one change at a time (one seed each).
+    # What moves accuracy and what does not: one change at a time.
+    "wide_no_augment": ("--recipe wide --no-augment", (0,),
+                        "the wide network (width 3, 15 epochs) without augmentation"),
     "course_5k_unnormalized": ("--recipe course --steps 5000 --no-normalize", (0,),
                                "course recipe with inputs in [0, 1] instead of standardized"),
     "course_5k_constant_lr": ("--recipe course --steps 5000 --schedule constant", (0,),
@@ -55,6 +57,8 @@ EXPERIMENTS = {
                           "course recipe with shifts of up to 2 pixels and flips"),
     "course_5k_weight_decay": ("--recipe course --steps 5000 --weight-decay 5e-4", (0,),
                                "course recipe with L2 weight decay 5e-4"),
+    "epochs30_no_augment": ("--recipe full --no-augment", (0,),
+                            "the full training (30 epochs) without augmentation"),
     "epochs15_no_augment": ("--recipe course --steps 14055", (0, 1),
                             "course recipe for 15 epochs"),
     "epochs15_shift2": ("--recipe course --steps 14055 --augment", (0,),
