@@ -61,6 +61,7 @@ def test_run_directory_contents(tmp_path, small_data):
     assert meta["step"] == 30 and meta["config"]["batch_size"] == 32
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning", "ignore:invalid value encountered:RuntimeWarning")
 def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, small_data):
     with pytest.raises(FloatingPointError, match=r"the last good checkpoint, .*step_000002.npz, is intact"):
         train(cfg(optimizer="sgd", lr=1e6, momentum=0.0, schedule="constant", normalize=False, checkpoint_every=1),
