@@ -47,10 +47,9 @@ PAGES = {
 }
 WIDGET_JS = "/_static/html-manager-1.0.15/embed.js"
 
-# Requests to other hosts that the explorers do not cause and that this test tolerates:
-# the book's math is typeset by MathJax, which jupyter-book loads from a CDN (a book-wide
-# setting; serve MathJax from the book and remove this entry to make math work offline too).
-TOLERATED_ELSEWHERE = ("https://cdn.jsdelivr.net/npm/mathjax@3/",)
+# Requests to other hosts that this test tolerates: none. The widget JavaScript and MathJax
+# are both served from the book (_config.yml), so the pages work with no network at all.
+TOLERATED_ELSEWHERE = ()
 
 PROBE = b"""<script>
 (function () {
@@ -281,3 +280,18 @@ def test_explorer_page_works_offline(page, server, book_wide_errors, tmp_path):
     static = [a for t, a in doc.elements if t == "img" and "/_images/" in "/" + (a.get("src") or "")]
     assert len(static) >= figures, f"only {len(static)} static figures on {page}"
     assert seconds < 60
+
+
+def test_math_is_typeset_offline(server, tmp_path):
+    """MathJax comes from the book too: formulas render with no network."""
+    httpd, log = server
+    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    del log[:]
+    dom, urls, stderr = open_in_chromium(base + "book/02_linear_classifier.html", tmp_path)
+    elsewhere = sorted(u for u in urls if u.startswith(("http:", "https:")) and not u.startswith(base))
+    assert not elsewhere, f"the page tried to load from other hosts: {elsewhere}"
+    assert any(p.split("?")[0].endswith("/_static/mathjax/tex-mml-chtml.js") for _, p, _ in log), \
+        f"MathJax was not loaded from the book; requests: {[p for _, p, _ in log]}"
+    doc, _ = probe_of(dom, stderr)
+    typeset = [t for t, _ in doc.elements if t == "mjx-container"]
+    assert len(typeset) >= 10, f"only {len(typeset)} typeset formulas on the page"
