@@ -47,7 +47,11 @@ def numerical_gradient(f, x, h=1e-6, indices=None):
 def _restoring_buffers(module):
     """Snapshot BatchNorm running statistics, which every training-mode forward changes."""
     saved = {name: b.copy() for name, b in module.named_buffers()}
-    return lambda: [b.__setitem__(Ellipsis, saved[name]) for name, b in module.named_buffers()]
+
+    def restore():
+        for name, b in module.named_buffers():
+            b[...] = saved[name]
+    return restore
 
 
 def check_layer(layer, x, seed=0, h=1e-6):

@@ -4,6 +4,15 @@ import numpy as np
 from .module import check_input
 
 
+def softmax(logits):
+    """Row-wise softmax, computed stably: (N, K) -> probabilities (N, K), same dtype.
+
+    Subtracting each row's maximum changes nothing mathematically but keeps exp() from overflowing.
+    """
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 class SoftmaxCrossEntropy:
     """Mean cross-entropy of softmax(logits) against integer labels.
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..nn import softmax
+
 
 @dataclass
 class Recording:
@@ -51,13 +53,6 @@ class Recording:
     def grad_maps(self, name, i=0):
         """Gradient of the objective with respect to layer ``name``'s output, for example ``i``."""
         return self.grads[name][i]
-
-
-def softmax(logits):
-    """Row-wise softmax, computed stably: (N, K) -> (N, K)."""
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def record(model, x, targets=None, objective="loss", backward=True, mode="eval"):
