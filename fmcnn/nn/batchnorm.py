@@ -50,7 +50,7 @@ class BatchNorm2D(Module):
                                  f"(got x of shape {x.shape}); use a larger batch or model.eval().")
             mean = channel_sum(x) / m
             centred = x - mean[:, None, None]
-            var = channel_sum(centred * centred) / m
+            var = channel_sum(np.square(centred)) / m
             self.running_mean = ((1 - self.momentum) * self.running_mean + self.momentum * mean).astype(self.running_mean.dtype)
             self.running_var = ((1 - self.momentum) * self.running_var
                                 + self.momentum * var * (m / (m - 1))).astype(self.running_var.dtype)
@@ -58,11 +58,15 @@ class BatchNorm2D(Module):
             mean, var = self.running_mean.astype(x.dtype), self.running_var.astype(x.dtype)
             centred = x - mean[:, None, None]
         inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype)
-        x_hat = centred * inv_std[:, None, None]
+        # In place: each full-size temporary costs a pass over memory, and this
+        # layer's are the size of the whole feature map.
+        x_hat = np.multiply(centred, inv_std[:, None, None], out=centred)
         self._cache = (x_hat, inv_std, self.training)
         gamma = self.weight.data.astype(x.dtype, copy=False)
         beta = self.bias.data.astype(x.dtype, copy=False)
-        return x_hat * gamma[:, None, None] + beta[:, None, None]
+        out = x_hat * gamma[:, None, None]
+        out += beta[:, None, None]
+        return out
 
     def backward(self, grad_out):
         """grad_out: (N, C, H, W) -> dL/dx: (N, C, H, W).
@@ -82,7 +86,10 @@ class BatchNorm2D(Module):
         scale = (self.weight.data.astype(grad_out.dtype, copy=False) * inv_std)[:, None, None]
         if not training:
             return grad_out * scale
-        return scale * (grad_out - (dbeta / m)[:, None, None] - x_hat * (dgamma / m)[:, None, None])
+        dx = grad_out - (dbeta / m)[:, None, None]
+        dx -= x_hat * (dgamma / m)[:, None, None]
+        dx *= scale
+        return dx
 
     def extra_repr(self):
         return f"{self.num_features}, momentum={self.momentum}, eps={self.eps}"

@@ -1,6 +1,6 @@
 """2-D convolution (really cross-correlation, as in every deep-learning library)."""
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from .init import he_normal
 from .module import Module, Parameter, check_input
@@ -29,23 +29,54 @@ def im2col(x, kernel_size, stride=1):
     return windows.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * k * k, Ho * Wo)
 
 
+def grid_to_flat(a, W):
+    """Spread grid columns onto flat positions: a: (N, R, Ho, Wo) -> (N, R, L).
+
+    Reading each image as one flat row of pixels of width W, output pixel (i, j)
+    sits at q = i * W + j; the result has L = (Ho - 1) * W + Wo columns, zero
+    at the W - Wo positions between the end of one output row and the start
+    of the next.
+    """
+    N, R, Ho, Wo = a.shape
+    flat = np.zeros((N, R, (Ho - 1) * W + Wo), dtype=a.dtype)
+    as_strided(flat, a.shape, (*flat.strides[:2], W * flat.itemsize, flat.itemsize))[...] = a
+    return flat
+
+
+def add_flat_runs(flat_cols, x_shape, kernel_size, stride=1):
+    """col2im for columns at flat positions (see :func:`grid_to_flat`): (N, C * k * k, L) -> (N, C, H, W).
+
+    On the flat image the input of output q at kernel offset (di, dj) is pixel
+    stride * q + di * W + dj, so for each offset the whole batch's columns add
+    onto one evenly spaced run of pixels: k * k additions of long runs.
+    """
+    N, C, H, W = x_shape
+    k = kernel_size
+    L = flat_cols.shape[-1]
+    flat_cols = flat_cols.reshape(N, C, k, k, L)
+    dx = np.zeros((N, C, H * W), dtype=flat_cols.dtype)
+    for di in range(k):
+        for dj in range(k):
+            start = di * W + dj
+            dx[:, :, start:start + stride * (L - 1) + 1:stride] += flat_cols[:, :, di, dj]
+    return dx.reshape(x_shape)
+
+
 def col2im(cols, x_shape, kernel_size, stride=1):
     """Adjoint of :func:`im2col`: add every column back onto the pixels it came from.
 
     cols: (N, C * kh * kw, Ho * Wo)  ->  (N, C, H, W), where ``x_shape`` is the
     padded input's shape. Overlapping windows add up, which is exactly the
-    chain rule for a pixel that feeds several outputs. The loop runs over the
-    kh * kw kernel offsets only; each iteration is a whole-batch slice-add.
+    chain rule for a pixel that feeds several outputs.
+
+    Adding a column at a time, or one kernel offset at a time on the (Ho, Wo)
+    grid, moves short rows of Wo numbers; spreading the columns onto the flat
+    image first (:func:`grid_to_flat`) lets each offset add one long run.
     """
     N, C, H, W = x_shape
     k = kernel_size
     Ho, Wo = conv_output_size(H, k, stride), conv_output_size(W, k, stride)
-    cols = cols.reshape(N, C, k, k, Ho, Wo)
-    dx = np.zeros(x_shape, dtype=cols.dtype)
-    for di in range(k):
-        for dj in range(k):
-            dx[:, :, di:di + stride * Ho:stride, dj:dj + stride * Wo:stride] += cols[:, :, di, dj]
-    return dx
+    return add_flat_runs(grid_to_flat(cols.reshape(N, C * k * k, Ho, Wo), W), x_shape, k, stride)
 
 
 class Conv2D(Module):
@@ -85,7 +116,10 @@ class Conv2D(Module):
         if x.shape[2] + 2 * p < k or x.shape[3] + 2 * p < k:
             raise ValueError(f"Conv2D: input {x.shape[2]}x{x.shape[3]} with padding {p} is smaller than the {k}x{k} kernel.")
         if p:
-            x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+            # Zeros plus one copy: the same as np.pad, whose generality costs ~3x here.
+            padded = np.zeros((*x.shape[:2], x.shape[2] + 2 * p, x.shape[3] + 2 * p), dtype=x.dtype)
+            padded[:, :, p:-p, p:-p] = x
+            x = padded
         N = x.shape[0]
         Ho, Wo = conv_output_size(x.shape[2], k, s), conv_output_size(x.shape[3], k, s)
         cols = im2col(x, k, s)                                    # (N, C*k*k, Ho*Wo)
@@ -105,12 +139,18 @@ class Conv2D(Module):
         padded_shape, cols = self._cache
         O, p = self.out_channels, self.padding
         g = grad_out.reshape(grad_out.shape[0], O, -1)                     # (N, O, Ho*Wo)
-        self.weight.grad += (g @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(self.weight.data.shape)
+        # dW^T = sum_n cols_n G_n^T: the same numbers as G_n cols_n^T, but in this
+        # order BLAS reads the large im2col matrix row by row, which made conv2's
+        # backward pass ~0.4 ms faster (benchmarks/benchmark.py).
+        dw_t = (cols @ g.transpose(0, 2, 1)).sum(axis=0)                   # (C*k*k, O)
+        self.weight.grad += dw_t.T.reshape(self.weight.data.shape)
         self.bias.grad += g.sum(axis=(0, 2))
         if not self.input_grad:
             return None
         w = self.weight.data.reshape(O, -1).astype(g.dtype, copy=False)
-        dx = col2im(w.T @ g, padded_shape, self.kernel_size, self.stride)
+        # col2im(W^T G) spreads the (C*k*k)-row d(cols) onto flat positions;
+        # spreading commutes with the product, so spread the O-row G instead.
+        dx = add_flat_runs(w.T @ grid_to_flat(grad_out, padded_shape[3]), padded_shape, self.kernel_size, self.stride)
         if p:
             dx = dx[:, :, p:-p, p:-p]
         return dx
