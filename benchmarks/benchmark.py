@@ -1,168 +1,244 @@
-"""Time LeNet-BN in fmcnn (and in PyTorch when it is installed) on this machine.
+"""Time LeNet-BN in fmcnn, optionally beside an older fmcnn and PyTorch, on this machine.
 
-Prints figures; asserts nothing. Timings on shared machines drift, so every
-figure is a median over repeats, and the NumPy and PyTorch steps are interleaved.
+Prints figures; asserts nothing. Timings on shared machines drift between fast
+and slow modes, so every figure is a median over repeats and the contenders
+(this fmcnn, a baseline checkout of fmcnn, PyTorch) take turns step by step.
 
-    python benchmarks/benchmark.py [--repeats 200] [--batch-size 64] [--threads N]
+    OPENBLAS_NUM_THREADS=1 python benchmarks/benchmark.py [--repeats 300] [--torch-threads 1]
+        [--baseline DIR]   # another checkout, e.g. `git worktree add /tmp/before <commit>`
+        [--steps 5000]     # also time end-to-end training
 """
 import argparse
+import collections
+import importlib
+import importlib.util
 import os
-import resource
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
 
 import numpy as np
 
+import fmcnn
 from fmcnn.data import load_fashion_mnist
-from fmcnn.models import lenet_bn
-from fmcnn.nn import SoftmaxCrossEntropy
-from fmcnn.optim import Adam
 from fmcnn.preprocess import to_input
 
 
-def median_ms(fn, repeats):
-    times = []
+def import_baseline(directory):
+    """Import the fmcnn package of another checkout as ``fmcnn_baseline`` (its layers use relative imports)."""
+    init = os.path.join(directory, "fmcnn", "__init__.py")
+    if not os.path.isfile(init):
+        sys.exit(f"--baseline {directory}: no fmcnn/__init__.py there; pass the root of an fmcnn checkout.")
+    spec = importlib.util.spec_from_file_location("fmcnn_baseline", init,
+                                                  submodule_search_locations=[os.path.dirname(init)])
+    package = importlib.util.module_from_spec(spec)
+    sys.modules["fmcnn_baseline"] = package
+    spec.loader.exec_module(package)
+    return package
+
+
+class NumpyContender:
+    """LeNet-BN, Adam and the loss from one fmcnn package, set up as fmcnn.train does."""
+
+    def __init__(self, package_name, x, y):
+        models = importlib.import_module(f"{package_name}.models")
+        nn = importlib.import_module(f"{package_name}.nn")
+        optim = importlib.import_module(f"{package_name}.optim")
+        self.train_module = importlib.import_module(f"{package_name}.train")
+        self.model, self.loss_fn = models.lenet_bn(seed=0), nn.SoftmaxCrossEntropy()
+        self.model["conv1"].input_grad = False     # as fmcnn.train does: nobody uses the images' gradient
+        self.opt = optim.Adam(self.model.parameters())
+        self.x, self.y = x, y
+
+    def step(self):
+        self.opt.zero_grad()
+        self.loss_fn.forward(self.model.forward(self.x), self.y)
+        self.model.backward(self.loss_fn.backward())
+        self.opt.step()
+
+    def infer(self, images):
+        for i in range(0, len(images), 1000):
+            self.model.forward(images[i:i + 1000])
+
+    def per_layer_ms(self, repeats):
+        """Median forward and backward ms of every layer, timed inside whole training steps."""
+        times = collections.defaultdict(list)
+        originals = {}
+        for name, layer in self.model.named_layers():
+            for kind in ("forward", "backward"):
+                method = getattr(layer, kind)
+                originals[(name, kind)] = method
+
+                def timed(*args, _method=method, _key=(name, kind)):
+                    start = time.perf_counter()
+                    result = _method(*args)
+                    times[_key].append(time.perf_counter() - start)
+                    return result
+                setattr(layer, kind, timed)
+        for _ in range(repeats):
+            self.step()
+        for (name, kind) in originals:
+            delattr(self.model[name], kind)        # back to the class's methods
+        return {key: 1e3 * statistics.median(values) for key, values in times.items()}
+
+
+class TorchContender:
+    """The same network, optimizer and loss in PyTorch."""
+
+    def __init__(self, torch, x, y, threads):
+        if threads:
+            torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        nn = torch.nn
+        self.torch = torch
+        self.model = nn.Sequential(
+            nn.Conv2d(1, 6, 5, padding=2), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+        self.opt = torch.optim.Adam(self.model.parameters())
+        self.loss_fn = nn.CrossEntropyLoss()
+        self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
+
+    def step(self):
+        self.opt.zero_grad()
+        self.loss_fn(self.model(self.x), self.y).backward()
+        self.opt.step()
+
+    def infer(self, images):
+        with self.torch.no_grad():
+            t = self.torch.from_numpy(images)
+            for i in range(0, len(t), 1000):
+                self.model(t[i:i + 1000])
+
+
+def interleaved_medians(contenders, repeats):
+    """Run one step of each contender in turn, ``repeats`` times; median ms per contender."""
+    times = {name: [] for name in contenders}
     for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return 1e3 * statistics.median(times)
-
-
-def numpy_step(model, opt, loss_fn, x, y):
-    opt.zero_grad()
-    loss_fn.forward(model.forward(x), y)
-    model.backward(loss_fn.backward())
-    opt.step()
-
-
-def per_layer_table(model, x, repeats):
-    rows, h = [], x
-    for name, layer in model.named_layers():
-        inp = h
-        fwd = median_ms(lambda: layer.forward(inp), repeats)
-        h = layer.forward(inp)
-        g = np.ones_like(h)
-        layer.forward(inp)
-        bwd = median_ms(lambda: layer.backward(g), repeats)
-        rows.append((name, fwd, bwd))
-    return rows
-
-
-def torch_lenet(torch):
-    nn = torch.nn
-    return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(6, 16, 5), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: 1e3 * statistics.median(t) for name, t in times.items()}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=0, help="also time this many end-to-end training steps")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="root of another fmcnn checkout to time side by side (e.g. made with "
+                             "`git worktree add /tmp/before <commit>`)")
     parser.add_argument("--torch-threads", type=int, default=0,
                         help="PyTorch intra-op threads (default: PyTorch's own choice); use 1 to match "
                              "OPENBLAS_NUM_THREADS=1, or on a busy machine where spinning threads collapse")
     args = parser.parse_args()
 
     images, labels = load_fashion_mnist("train")
-    test_images, _ = load_fashion_mnist("test")
     x_all = to_input(images)
-    rng = np.random.default_rng(0)
-    idx = rng.integers(0, len(x_all), args.batch_size)
+    idx = np.random.default_rng(0).integers(0, len(x_all), args.batch_size)
     x, y = x_all[idx], labels[idx].astype(np.int64)
-    model, loss_fn = lenet_bn(), SoftmaxCrossEntropy()
-    model["conv1"].input_grad = False   # as fmcnn.train does: the images' gradient is never used
-    opt = Adam(model.parameters())
-    for _ in range(10):
-        numpy_step(model, opt, loss_fn, x, y)
+    x_test = to_input(load_fashion_mnist("test")[0])
 
-    print(f"fmcnn LeNet-BN benchmark: batch {args.batch_size}, float32, numpy {np.__version__}, "
-          f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
-    print("\nPer layer (median ms):")
-    print(f"  {'layer':<9} {'forward':>8} {'backward':>9}")
-    total_f = total_b = 0.0
-    for name, f, b in per_layer_table(model.train(), x, max(20, args.repeats // 4)):
-        print(f"  {name:<9} {f:>8.3f} {b:>9.3f}")
-        total_f, total_b = total_f + f, total_b + b
-    print(f"  {'sum':<9} {total_f:>8.3f} {total_b:>9.3f}")
-
+    numpy_contenders = {"fmcnn": NumpyContender("fmcnn", x, y)}
+    if args.baseline:
+        import_baseline(args.baseline)
+        numpy_contenders[f"baseline ({args.baseline})"] = NumpyContender("fmcnn_baseline", x, y)
+    contenders = dict(numpy_contenders)
     try:
         import torch
     except ImportError:
         torch = None
-    tstep = None
     if torch is not None:
-        if args.torch_threads:
-            torch.set_num_threads(args.torch_threads)
-        torch.manual_seed(0)
-        tmodel = torch_lenet(torch)
-        topt = torch.optim.Adam(tmodel.parameters())
-        tloss = torch.nn.CrossEntropyLoss()
-        tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+        contenders[f"PyTorch {torch.__version__}"] = TorchContender(torch, x, y, args.torch_threads)
+    for c in contenders.values():              # warm-up: first calls allocate and fill caches
+        for _ in range(10):
+            c.step()
 
-        def tstep():
-            topt.zero_grad()
-            tloss(tmodel(tx), ty).backward()
-            topt.step()
-
-    # Interleave the frameworks so both see the same machine state.
-    np_times, t_times = [], []
-    for _ in range(args.repeats):
-        t = time.perf_counter()
-        numpy_step(model, opt, loss_fn, x, y)
-        np_times.append(time.perf_counter() - t)
-        if tstep is not None:
-            t = time.perf_counter()
-            tstep()
-            t_times.append(time.perf_counter() - t)
-    np_ms = 1e3 * statistics.median(np_times)
-    print(f"\nTraining step (forward + loss + backward + Adam), median of {args.repeats}:")
-    print(f"  fmcnn   {np_ms:7.2f} ms/step")
-    if t_times:
-        t_ms = 1e3 * statistics.median(t_times)
-        print(f"  PyTorch {t_ms:7.2f} ms/step ({torch.__version__}, {torch.get_num_threads()} threads); "
-              f"fmcnn/PyTorch = {np_ms / t_ms:.2f}")
-
-    x_test = to_input(test_images)
-    model.eval()
-    inf = []
-    for _ in range(5):
-        t = time.perf_counter()
-        for i in range(0, len(x_test), 1000):
-            model.forward(x_test[i:i + 1000])
-        inf.append(time.perf_counter() - t)
-    print(f"\nInference, 10,000 test images at batch 1000: {len(x_test) / statistics.median(inf):,.0f} images/s")
+    print(f"LeNet-BN benchmark: batch {args.batch_size}, float32, numpy {np.__version__}, python "
+          f"{sys.version.split()[0]}, {os.cpu_count()} CPUs, OPENBLAS_NUM_THREADS="
+          f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, fmcnn from {os.path.dirname(fmcnn.__file__)}")
     if torch is not None:
-        tmodel.eval()
-        tt = torch.from_numpy(x_test)
-        with torch.no_grad():
-            inf = []
-            for _ in range(5):
-                t = time.perf_counter()
-                for i in range(0, len(tt), 1000):
-                    tmodel(tt[i:i + 1000])
-                inf.append(time.perf_counter() - t)
-        print(f"  PyTorch: {len(x_test) / statistics.median(inf):,.0f} images/s")
-    model.train()
+        print(f"PyTorch threads: {torch.get_num_threads()}")
+
+    step_ms = interleaved_medians({name: c.step for name, c in contenders.items()}, args.repeats)
+    ref = step_ms["fmcnn"]
+    print(f"\nTraining step (forward + loss + backward + Adam), median of {args.repeats}, interleaved:")
+    for name, ms in step_ms.items():
+        print(f"  {name:<34} {ms:7.2f} ms/step   {ms / ref:5.2f} x fmcnn")
+    if len(numpy_contenders) > 1:
+        base = numpy_contenders[next(n for n in numpy_contenders if n != "fmcnn")].model
+        diff = max(float(np.max(np.abs(p.data - q.data)))
+                   for p, q in zip(numpy_contenders["fmcnn"].model.parameters(), base.parameters()))
+        print(f"  after the same {args.repeats + 10} steps from the same start, the largest difference "
+              f"between fmcnn's and the baseline's parameters is {diff:.3g}")
+
+    print("\nPer layer, timed inside training steps (median ms):")
+    layer_ms = {name: c.per_layer_ms(max(50, args.repeats // 3)) for name, c in numpy_contenders.items()}
+    header = "".join(f"{'fwd':>8}{'bwd':>8}  " for _ in layer_ms)
+    print(f"  {'':<9}" + "".join(f"{name[:16]:>18}" for name in layer_ms))
+    print(f"  {'layer':<9}{header}")
+    for name, _ in numpy_contenders["fmcnn"].model.named_layers():
+        print(f"  {name:<9}" + "".join(f"{t[(name, 'forward')]:8.3f}{t[(name, 'backward')]:8.3f}  "
+                                        for t in layer_ms.values()))
+    print(f"  {'sum':<9}" + "".join(
+        f"{sum(v for (_, k), v in t.items() if k == 'forward'):8.3f}"
+        f"{sum(v for (_, k), v in t.items() if k == 'backward'):8.3f}  " for t in layer_ms.values()))
+
+    print("\nInference, the 10,000 test images at batch 1000 (median of 5 passes, interleaved):")
+    for c in numpy_contenders.values():
+        c.model.eval()
+    inf_ms = interleaved_medians({name: (lambda c=c: c.infer(x_test)) for name, c in contenders.items()}, 5)
+    for name, ms in inf_ms.items():
+        print(f"  {name:<34} {len(x_test) / ms * 1e3:9,.0f} images/s")
+    for c in numpy_contenders.values():
+        c.model.train()
 
     if args.steps:
-        from fmcnn.train import TrainConfig, train
-        t = time.perf_counter()
-        train(TrainConfig(steps=args.steps), progress=False)
-        print(f"\nEnd to end: {args.steps} training steps (data preparation included) in {time.perf_counter() - t:.1f} s")
+        print(f"\nEnd to end: {args.steps} training steps of the course recipe in a fresh process, "
+              "data loading and preparation included:")
+        checkouts = {"fmcnn": os.path.dirname(os.path.dirname(os.path.abspath(fmcnn.__file__)))}
+        if args.baseline:
+            checkouts[f"baseline ({args.baseline})"] = os.path.abspath(args.baseline)
+        for name, root in checkouts.items():
+            seconds, peak_mib = end_to_end(root, args.steps)
+            print(f"  {name:<34} {seconds:6.1f} s, peak memory (RSS) {peak_mib:,.0f} MiB")
 
+    step = numpy_contenders["fmcnn"].step
     tracemalloc.start()
-    numpy_step(model, opt, loss_fn, x, y)
+    step()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"\nMemory: peak NumPy allocation within one training step {peak / 2**20:.1f} MiB; "
-          f"process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB "
-          "(includes the 60,000 training images as float32, 188 MB)")
+    print(f"\nMemory: peak NumPy allocation within one fmcnn training step {peak / 2**20:.1f} MiB")
 
+
+def end_to_end(root, steps):
+    """Train ``steps`` steps with the fmcnn in checkout ``root`` in a child process: (seconds, peak RSS in MiB).
+
+    A fresh process measures what a user's run costs, startup and data preparation
+    included, and its peak memory is not mixed up with this process's (PyTorch,
+    other models). The peak is the child's own VmHWM: its rusage would also
+    count this process's memory, which the child inherits until it execs.
+    """
+    code = f"""
+import time
+start = time.perf_counter()
+from fmcnn.train import TrainConfig, train
+train(TrainConfig(steps={steps}), progress=False)
+seconds = time.perf_counter() - start
+with open("/proc/self/status") as status:
+    peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+print(seconds, peak_kib)
+"""
+    result = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=root),
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"end-to-end training with the fmcnn in {root} failed:\n{result.stderr}")
+    seconds, peak_kib = result.stdout.split()[-2:]
+    return float(seconds), int(peak_kib) / 2**10
 
 if __name__ == "__main__":
     main()
