@@ -233,7 +233,8 @@ with open("/proc/self/status") as status:
     peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
 print(seconds, peak_kib)
 """
-    result = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=root),
+    # cwd=root as well: `python -c` puts the working directory first on sys.path.
+    result = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=root), cwd=root,
                             capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"end-to-end training with the fmcnn in {root} failed:\n{result.stderr}")
