@@ -16,8 +16,8 @@ def im2col(x, kernel_size, stride=1, out=None):
 
     x: (N, C, H, W)  ->  cols: (N, C * kh * kw, Ho * Wo)
 
-    ``sliding_window_view`` builds a view of all windows without copying; the
-    reshape copies once into the matrices that the GEMMs then multiply. Rows
+    ``sliding_window_view`` builds a view of all windows without copying; one
+    copy moves them into the matrices that the GEMMs then multiply. Rows
     are ordered (c, di, dj), matching ``weight.reshape(O, -1)``, and columns
     (i, j), so ``weight.reshape(O, -1) @ cols`` is already in (N, O, Ho * Wo)
     order: the output needs no transpose (and no copy) to become NCHW.
@@ -77,9 +77,11 @@ def col2im(cols, x_shape, kernel_size, stride=1):
     padded input's shape. Overlapping windows add up, which is exactly the
     chain rule for a pixel that feeds several outputs.
 
-    Adding a column at a time, or one kernel offset at a time on the (Ho, Wo)
-    grid, moves short rows of Wo numbers; spreading the columns onto the flat
-    image first (:func:`grid_to_flat`) lets each offset add one long run.
+    Done one kernel offset at a time on the (H, W) grid, each addition moves
+    short rows of Wo numbers; on the flat image (:func:`grid_to_flat`,
+    :func:`add_flat_runs`) each offset adds long runs. Spreading C * k * k rows
+    onto flat positions costs about what the runs save, so ``Conv2D.backward``
+    spreads the O-row gradient before its product with W^T instead.
     """
     N, C, H, W = x_shape
     k = kernel_size
@@ -148,11 +150,13 @@ class Conv2D(Module):
         padded_shape, cols = self._cache
         O, p = self.out_channels, self.padding
         g = grad_out.reshape(grad_out.shape[0], O, -1)                     # (N, O, Ho*Wo)
-        # dW^T = sum_n cols_n G_n^T: the same numbers as G_n cols_n^T, but in this
-        # order BLAS reads the large im2col matrix row by row, which made conv2's
-        # backward pass ~0.4 ms faster (benchmarks/benchmark.py).
+        # dW^T = sum_n cols_n G_n^T: the same products as sum_n G_n cols_n^T, which
+        # BLAS ran about 1.7x slower at conv2's shapes (chapter 13 times both orders).
         dw_t = (cols @ g.transpose(0, 2, 1)).sum(axis=0)                   # (C*k*k, O)
         self.weight.grad += dw_t.T.reshape(self.weight.data.shape)
+        # Before BatchNorm this gradient is zero but for rounding. It is computed
+        # anyway, as in PyTorch: Adam turns even that residue into steps, so
+        # skipping it would change the training run (chapter 13).
         self.bias.grad += g.sum(axis=(0, 2))
         if not self.input_grad:
             return None
