@@ -74,3 +74,26 @@ def test_cosine_schedule():
 def test_optimizer_without_parameters_is_an_error():
     with pytest.raises(ValueError, match="no parameters"):
         SGD([], lr=0.1)
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_adam_over_many_parameters_equals_one_update_per_parameter(weight_decay):
+    # The flat buffers must be pure bookkeeping: the same numbers as updating each
+    # parameter on its own, bit for bit, for parameters of different shapes and dtypes
+    # that share one optimizer.
+    rng = np.random.default_rng(0)
+    shapes = [(3, 4), (5,), (2, 1, 3, 3)]
+    params = [Parameter(rng.standard_normal(s).astype(np.float32)) for s in shapes]
+    singles = [Parameter(p.data.copy()) for p in params]
+    opt = Adam(params, lr=0.01, weight_decay=weight_decay)
+    single_opts = [Adam([q], lr=0.01, weight_decay=weight_decay) for q in singles]
+    for _ in range(4):
+        for p, q in zip(params, singles):
+            p.grad[...] = q.grad[...] = rng.standard_normal(p.data.shape)
+        opt.step()
+        for o in single_opts:
+            o.step()
+    for p, q, m, o in zip(params, singles, opt.m, single_opts):
+        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(m, o.m[0])
+        assert m.shape == p.data.shape
