@@ -9,19 +9,26 @@ from pathlib import Path
 from .train import RECIPES, TrainConfig
 
 
+def config_from_args(args, saved=None):
+    """The :class:`TrainConfig` that ``fmcnn train`` options give: the defaults, then the
+    recipe, then ``saved`` (a resumed run's config, if any), then every option given."""
+    values = {f.name: f.default for f in fields(TrainConfig)}
+    values.update(RECIPES[args.recipe])
+    if saved is not None:
+        values.update(saved.__dict__)
+    values.update({k: v for k, v in vars(args).items() if k in values and v is not None})
+    return TrainConfig(**values)
+
+
 def cmd_train(args):
     from .train import train
 
-    values = {f.name: f.default for f in fields(TrainConfig)}
-    values.update(RECIPES[args.recipe])
     saved = Path(args.out) / "config.json"
     if args.resume_if_exists:
         args.resume = saved.exists()
-    if args.resume and saved.exists():
-        # Resuming continues the saved run: only the options given now change it.
-        values.update(TrainConfig.from_dict(json.loads(saved.read_text())).__dict__)
-    values.update({k: v for k, v in vars(args).items() if k in values and v is not None})
-    config = TrainConfig(**values)
+    # Resuming continues the saved run: only the options given now change it.
+    resumed = TrainConfig.from_dict(json.loads(saved.read_text())) if args.resume and saved.exists() else None
+    config = config_from_args(args, resumed)
     name = "LeNet-BN" if config.width == 1 else f"LeNet-BN x{config.width}"
     print(f"Training {name} into {args.out} with {config}")
     t = time.perf_counter()
@@ -117,12 +124,9 @@ def build_parser():
     p = sub.add_parser("summary", help="print the LeNet-BN layer table")
     p.set_defaults(func=cmd_summary)
 
-    try:
-        from .exercises.commands import register
-    except ImportError:
-        pass
-    else:
-        register(sub)
+    from .exercises.commands import register
+
+    register(sub)
     return parser
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import load_checkpoint
-from .metrics import accuracy, confusion_matrix, predict_logits
+from .metrics import accuracy, confusion_matrix, per_class_accuracy, predict_logits
 from .models import lenet_bn
 from .preprocess import to_input
 from .train import list_checkpoints
@@ -64,5 +64,4 @@ def write_evaluation(run_dir, results):
 
 def per_class_table(cm, class_names):
     """Lines 'class: accuracy' from a confusion matrix."""
-    recall = cm.diagonal() / np.maximum(cm.sum(axis=1), 1)
-    return [f"{name:<12} {r:.4f}" for name, r in zip(class_names, recall)]
+    return [f"{name:<12} {r:.4f}" for name, r in zip(class_names, per_class_accuracy(cm))]

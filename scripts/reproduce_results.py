@@ -109,15 +109,10 @@ def train_one(name, seed):
 
 def expected_config(name, seed):
     """The configuration that the experiment's command line gives, as ``fmcnn train`` builds it."""
-    from dataclasses import asdict, fields
+    from dataclasses import asdict
 
-    from fmcnn.cli import build_parser
-    from fmcnn.train import RECIPES, TrainConfig
-    args = build_parser().parse_args(shlex.split(command(name, seed))[1:])
-    values = {f.name: f.default for f in fields(TrainConfig)}
-    values.update(RECIPES[args.recipe])
-    values.update({k: v for k, v in vars(args).items() if k in values and v is not None})
-    return asdict(TrainConfig(**values))
+    from fmcnn.cli import build_parser, config_from_args
+    return asdict(config_from_args(build_parser().parse_args(shlex.split(command(name, seed))[1:])))
 
 
 def evaluate_one(name, seed, test_data):
