@@ -51,9 +51,7 @@ class BatchNorm2D(Module):
             mean = channel_sum(x) / m
             centred = x - mean[:, None, None]
             var = channel_sum(np.square(centred)) / m
-            self.running_mean = ((1 - self.momentum) * self.running_mean + self.momentum * mean).astype(self.running_mean.dtype)
-            self.running_var = ((1 - self.momentum) * self.running_var
-                                + self.momentum * var * (m / (m - 1))).astype(self.running_var.dtype)
+            self.update_running_stats(mean, var, m)
         else:
             mean, var = self.running_mean.astype(x.dtype), self.running_var.astype(x.dtype)
             centred = x - mean[:, None, None]
@@ -67,6 +65,12 @@ class BatchNorm2D(Module):
         out = x_hat * gamma[:, None, None]
         out += beta[:, None, None]
         return out
+
+    def update_running_stats(self, mean, var, m):
+        """Fold one batch's mean and biased variance, over m values per channel, into the running statistics."""
+        self.running_mean = ((1 - self.momentum) * self.running_mean + self.momentum * mean).astype(self.running_mean.dtype)
+        self.running_var = ((1 - self.momentum) * self.running_var
+                            + self.momentum * var * (m / (m - 1))).astype(self.running_var.dtype)
 
     def backward(self, grad_out):
         """grad_out: (N, C, H, W) -> dL/dx: (N, C, H, W).
