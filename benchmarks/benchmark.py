@@ -1,8 +1,9 @@
-"""Time LeNet-BN in fmcnn, optionally beside an older fmcnn and PyTorch, on this machine.
+"""Time LeNet-BN in fmcnn (layered and fused), optionally beside an older fmcnn and PyTorch, on this machine.
 
 Prints figures; asserts nothing. Timings on shared machines drift between fast
 and slow modes, so every figure is a median over repeats and the contenders
-(this fmcnn, a baseline checkout of fmcnn, PyTorch) take turns step by step.
+(this fmcnn's layered model and its FusedLeNetBN, a baseline checkout of fmcnn,
+PyTorch) take turns step by step.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/benchmark.py [--repeats 300] [--torch-threads 1]
         [--baseline DIR]   # another checkout, e.g. `git worktree add /tmp/before <commit>`
@@ -42,25 +43,26 @@ def import_baseline(directory):
 class NumpyContender:
     """LeNet-BN, Adam and the loss from one fmcnn package, set up as fmcnn.train does."""
 
-    def __init__(self, package_name, x, y):
+    def __init__(self, package_name, x, y, fused=False):
         models = importlib.import_module(f"{package_name}.models")
         nn = importlib.import_module(f"{package_name}.nn")
         optim = importlib.import_module(f"{package_name}.optim")
-        self.train_module = importlib.import_module(f"{package_name}.train")
         self.model, self.loss_fn = models.lenet_bn(seed=0), nn.SoftmaxCrossEntropy()
         self.model["conv1"].input_grad = False     # as fmcnn.train does: nobody uses the images' gradient
+        # The network that runs: the layered model itself, or FusedLeNetBN over the same parameters.
+        self.net = importlib.import_module(f"{package_name}.fused").FusedLeNetBN(self.model) if fused else self.model
         self.opt = optim.Adam(self.model.parameters())
         self.x, self.y = x, y
 
     def step(self):
         self.opt.zero_grad()
-        self.loss_fn.forward(self.model.forward(self.x), self.y)
-        self.model.backward(self.loss_fn.backward())
+        self.loss_fn.forward(self.net.forward(self.x), self.y)
+        self.net.backward(self.loss_fn.backward())
         self.opt.step()
 
     def infer(self, images):
         for i in range(0, len(images), 1000):
-            self.model.forward(images[i:i + 1000])
+            self.net.forward(images[i:i + 1000])
 
     def per_layer_ms(self, repeats):
         """Median forward and backward ms of every layer, timed inside whole training steps."""
@@ -148,6 +150,7 @@ def main():
         import_baseline(args.baseline)
         numpy_contenders[f"baseline ({args.baseline})"] = NumpyContender("fmcnn_baseline", x, y)
     contenders = dict(numpy_contenders)
+    contenders["fmcnn fused"] = NumpyContender("fmcnn", x, y, fused=True)
     try:
         import torch
     except ImportError:
@@ -189,22 +192,24 @@ def main():
         f"{sum(v for (_, k), v in t.items() if k == 'backward'):8.3f}  " for t in layer_ms.values()))
 
     print("\nInference, the 10,000 test images at batch 1000 (median of 5 passes, interleaved):")
-    for c in numpy_contenders.values():
-        c.model.eval()
+    numpy_models = [c.model for c in contenders.values() if isinstance(c, NumpyContender)]
+    for model in numpy_models:
+        model.eval()
     inf_ms = interleaved_medians({name: (lambda c=c: c.infer(x_test)) for name, c in contenders.items()}, 5)
     for name, ms in inf_ms.items():
         print(f"  {name:<34} {len(x_test) / ms * 1e3:9,.0f} images/s")
-    for c in numpy_contenders.values():
-        c.model.train()
+    for model in numpy_models:
+        model.train()
 
     if args.steps:
         print(f"\nEnd to end: {args.steps} training steps of the course recipe in a fresh process, "
               "data loading and preparation included:")
-        checkouts = {"fmcnn": os.path.dirname(os.path.dirname(os.path.abspath(fmcnn.__file__)))}
+        root = os.path.dirname(os.path.dirname(os.path.abspath(fmcnn.__file__)))
+        runs = {"fmcnn": (root, False), "fmcnn fused": (root, True)}
         if args.baseline:
-            checkouts[f"baseline ({args.baseline})"] = os.path.abspath(args.baseline)
-        for name, root in checkouts.items():
-            seconds, peak_mib = end_to_end(root, args.steps)
+            runs[f"baseline ({args.baseline})"] = (os.path.abspath(args.baseline), False)
+        for name, (checkout, fused) in runs.items():
+            seconds, peak_mib = end_to_end(checkout, args.steps, fused)
             print(f"  {name:<34} {seconds:6.1f} s, peak memory (RSS) {peak_mib:,.0f} MiB")
 
     step = numpy_contenders["fmcnn"].step
@@ -215,8 +220,9 @@ def main():
     print(f"\nMemory: peak NumPy allocation within one fmcnn training step {peak / 2**20:.1f} MiB")
 
 
-def end_to_end(root, steps):
-    """Train ``steps`` steps with the fmcnn in checkout ``root`` in a child process: (seconds, peak RSS in MiB).
+def end_to_end(root, steps, fused=False):
+    """Train ``steps`` steps with the fmcnn in checkout ``root`` (``fused``: with FusedLeNetBN) in a
+    child process: (seconds, peak RSS in MiB).
 
     A fresh process measures what a user's run costs, startup and data preparation
     included, and its peak memory is not mixed up with this process's (PyTorch,
@@ -227,7 +233,7 @@ def end_to_end(root, steps):
 import time
 start = time.perf_counter()
 from fmcnn.train import TrainConfig, train
-train(TrainConfig(steps={steps}), progress=False)
+train(TrainConfig(steps={steps}{", fused=True" if fused else ""}), progress=False)
 seconds = time.perf_counter() - start
 with open("/proc/self/status") as status:
     peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))

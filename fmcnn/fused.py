@@ -143,38 +143,48 @@ class FusedLeNetBN:
     def _bn_relu_pool(self, z, conv, bn):
         """Training-mode BatchNorm, ReLU and 2x2 max pooling of a convolution's output z: (N, C, H, W) -> (N, C, H/2, W/2).
 
-        z is the convolution without its bias (point 1 above); the running mean
-        gets the bias added back, so it matches the layered model's.
+        z is the convolution without its bias (point 1); the running mean gets
+        the bias added back, so it matches the layered model's.
         """
         N, C, H, W = z.shape
         m = N * H * W
         mean = channel_sum(z) / m
-        x_hat = np.subtract(z, mean[:, None, None], out=z)                     # z is ours: work in place
-        var = channel_sum(np.square(x_hat)) / m
+        centred = np.subtract(z, mean[:, None, None], out=z)                   # z is ours: work in place
+        var = channel_sum(np.square(centred)) / m
         bn.update_running_stats(mean + conv.bias.data, var, m)
         inv_std = (1.0 / np.sqrt(var + bn.eps)).astype(z.dtype)
-        x_hat *= inv_std[:, None, None]
-        y = x_hat * bn.weight.data.astype(z.dtype, copy=False)[:, None, None]
-        y += bn.bias.data.astype(z.dtype, copy=False)[:, None, None]
-        wmax, out = pool_2x2(y)
-        np.maximum(out, 0, out=out)                                            # ReLU after pooling (point 2)
-        return out, (x_hat, y, wmax, out, inv_std)
+        gamma = bn.weight.data.astype(z.dtype, copy=False)
+        sign = np.where(gamma < 0, -1, 1).astype(z.dtype)
+        u = np.multiply(centred, (sign * inv_std)[:, None, None], out=centred)   # u = sign * x_hat (point 2)
+        wmax, pooled_u = pool_2x2(u)
+        out = pooled_u * np.abs(gamma)[:, None, None]
+        out += bn.bias.data.astype(z.dtype, copy=False)[:, None, None]
+        np.maximum(out, 0, out=out)                                            # ReLU after pooling (point 3)
+        return out, (u, wmax, pooled_u, out, inv_std, sign)
 
     def _bn_relu_pool_backward(self, grad_out, conv, bn, cache):
         """grad_out: (N, C, H/2, W/2) -> dL/dz: (N, C, H, W); adds BatchNorm's parameter gradients."""
-        x_hat, y, wmax, out, inv_std = cache
-        N, C, H, W = y.shape
+        u, wmax, pooled_u, out, inv_std, sign = cache
+        N, C, H, W = u.shape
         m = N * H * W
-        dy = pool_2x2_backward(grad_out * (out > 0), y, wmax, out)              # ReLU's backward pass on the pooled map
-        dgamma, dbeta = channel_sum(dy * x_hat), channel_sum(dy)
+        g = grad_out * (out > 0)                                               # ReLU's backward pass, on the pooled map
+        # dL/dy is g at each window's maximum and 0 elsewhere, so BatchNorm's sums over
+        # all of dy reduce to sums over the pooled map: dbeta = sum(dy) = sum(g) and
+        # dgamma = sum(dy * x_hat) = sum(g * x_hat at the maxima) = sign * sum(g * pooled_u).
+        dbeta = channel_sum(g)
+        dgamma = sign * channel_sum(g * pooled_u)
         bn.weight.grad += dgamma
         bn.bias.grad += dbeta
-        # Chapter 7: dz = gamma * inv_std * (dy - dbeta / m - x_hat * dgamma / m), in place in dy.
-        dy -= (dbeta / m).astype(dy.dtype)[:, None, None]
-        dy -= x_hat * (dgamma / m).astype(dy.dtype)[:, None, None]
-        dy *= (bn.weight.data.astype(dy.dtype, copy=False) * inv_std)[:, None, None]
+        # Chapter 7: dz = a * (dy - dbeta / m - x_hat * dgamma / m) with a = gamma * inv_std and x_hat = sign * u,
+        # assembled as (a * dy, routed from the pooled map) + (u * k1 + k0), k1 and k0 per channel.
+        a = bn.weight.data.astype(u.dtype, copy=False) * inv_std
+        dz = pool_2x2_backward(g * a[:, None, None], u, wmax, pooled_u)        # every position written once (point 4)
+        k1, k0 = (-a * sign * dgamma / m).astype(u.dtype), (-a * dbeta / m).astype(u.dtype)
+        rest = np.multiply(u, k1[:, None, None])
+        rest += k0[:, None, None]
+        dz += rest
         # conv.bias.grad gets nothing: it would be sum(dz), zero but for rounding (point 1).
-        return dy
+        return dz
 
     def _folded_conv_bn_pool_relu(self, cols, conv, bn, size):
         """Evaluation mode: conv, BatchNorm with running statistics, pooling and ReLU (point 5). cols -> (N, O, size/2, size/2)."""
@@ -214,29 +224,19 @@ class FusedLeNetBN:
         conv.weight.grad += (cols @ g.transpose(0, 2, 1)).sum(axis=0).T.reshape(conv.weight.data.shape)
 
     def _input_grad_banded(self, dz, conv):
-        """conv2's dL/dx from one banded product (point 4). dz: (N, O, 10, 10) -> (N, C, 14, 14).
-
-        Chapter 13 multiplies each row of dz, all Wo = 10 columns, by one banded
-        matrix with 14 columns per (a, c): 2.8 times the necessary multiply-adds,
-        the zeros outside the band. Cutting each row into two halves of 5
-        columns, which reach 5 + 4 = 9 columns of dx, halves the band matrix and
-        leaves 1.8 times the work, at the price of twice as many row additions.
-        """
+        """conv2's dL/dx from one banded product (point 4). dz: (N, O, 10, 10) -> (N, C, 14, 14)."""
         N, O, Ho, Wo = dz.shape
-        C, k, half = conv.in_channels, 5, Wo // 2
-        span = half + k - 1                                                      # columns of dx one half reaches
+        C, k, W = conv.in_channels, 5, Wo + 4
         # t[(o, j), (a, c, w)] = weight[o, c, a, w - j] inside the band 0 <= w - j < k, zero outside.
         # Moving one step in j and one in w at once is a step of t.strides[1] + t.strides[4]
         # bytes, so the band itself is a strided view of t, filled in one copy.
-        t = np.zeros((O, half, k, C, span), dtype=dz.dtype)
+        t = np.zeros((O, Wo, k, C, W), dtype=dz.dtype)
         s = t.strides
-        band = as_strided(t, (O, half, k, C, k), (s[0], s[1] + s[4], s[2], s[3], s[4]))   # band[o, j, a, c, b] is t[o, j, a, c, j + b]
+        band = as_strided(t, (O, Wo, k, C, k), (s[0], s[1] + s[4], s[2], s[3], s[4]))   # band[o, j, a, c, b] is t[o, j, a, c, j + b]
         band[...] = conv.weight.data.transpose(0, 2, 1, 3)[:, None]
-        # One row per (half h, image n, row i), holding dz[n, :, i, h * half:(h + 1) * half].
-        rows = np.ascontiguousarray(dz.reshape(N, O, Ho, 2, half).transpose(3, 0, 2, 1, 4))
-        r = (rows.reshape(-1, O * half) @ t.reshape(O * half, -1)).reshape(2, N, Ho, k, C, span)
-        dx = np.zeros((N, Ho + k - 1, C, Wo + k - 1), dtype=dz.dtype)            # image rows, channels inside
-        for h in range(2):
-            for a in range(k):
-                dx[:, a:a + Ho, :, h * half:h * half + span] += r[h, :, :, a]    # kernel row a lands a rows further down
+        rows = np.ascontiguousarray(dz.transpose(0, 2, 1, 3)).reshape(N * Ho, O * Wo)   # one row per (n, i)
+        r = (rows @ t.reshape(O * Wo, k * C * W)).reshape(N, Ho, k, C, W)
+        dx = np.zeros((N, Ho + k - 1, C, W), dtype=dz.dtype)                      # image rows, channels inside
+        for a in range(k):
+            dx[:, a:a + Ho] += r[:, :, a]                                        # kernel row a lands a rows further down
         return dx.transpose(0, 2, 1, 3)

@@ -10,6 +10,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
+from .fused import FusedLeNetBN
 from .models import lenet_bn
 from .nn import SoftmaxCrossEntropy
 from .optim import SCHEDULES, SGD, Adam
@@ -28,6 +29,10 @@ class TrainConfig:
 
     width: multiplies LeNet-BN's channels and hidden units (see
     :func:`fmcnn.models.lenet_bn`); 1 is the course network.
+
+    fused: run the network as :class:`fmcnn.fused.FusedLeNetBN`, the fast
+    implementation of chapter 13: the same model, parameters and checkpoints,
+    gradients equal up to float32 rounding (so a run differs by rounding only).
 
     sampling: "epochs" shuffles the training set once per epoch and walks through
     it (every image seen once per epoch); "replacement" draws every batch
@@ -50,6 +55,7 @@ class TrainConfig:
     seed: int = 0
     checkpoint_every: int = 1000
     width: int = 1
+    fused: bool = False
 
     def __post_init__(self):
         checks = {
@@ -163,6 +169,7 @@ def train(config, run_dir=None, resume=False, data=None, progress=True):
 
     model = lenet_bn(seed=config.seed, width=config.width)
     model["conv1"].input_grad = False   # nobody needs d(loss)/d(images) while training: skip its col2im
+    net = FusedLeNetBN(model) if config.fused else model   # what runs forward and backward; model holds the parameters
     optimizer = make_optimizer(config, model.parameters())
     loss_fn = SoftmaxCrossEntropy()
     lr_at = SCHEDULES[config.schedule]
@@ -182,14 +189,14 @@ def train(config, run_dir=None, resume=False, data=None, progress=True):
             x = augment(x, np.random.default_rng([config.seed, 3, step]), max_shift=config.shift, flip=config.flip)
         optimizer.lr = lr_at(step, config.steps, config.lr, config.warmup_steps)
         optimizer.zero_grad()
-        logits = model.forward(x)
+        logits = net.forward(x)
         loss = loss_fn.forward(logits, y_all[idx])
         if not np.isfinite(loss):
             saved = list_checkpoints(run_dir) if run_dir is not None else []
             where = f"the last good checkpoint, {saved[-1][1]}, is intact" if saved else "no checkpoint was written"
             raise FloatingPointError(f"the loss became {loss} at step {step + 1}; {where}. "
                                      "Lower the learning rate (or use normalized inputs) and train again.")
-        model.backward(loss_fn.backward())
+        net.backward(loss_fn.backward())
         optimizer.step()
         rows.append(dict(step=step + 1, epoch=(step * config.batch_size) // n, loss=loss,
                          accuracy=float(np.mean(logits.argmax(axis=1) == y_all[idx])),
