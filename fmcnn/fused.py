@@ -35,6 +35,30 @@ LAYOUT = ("conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "f
           "fc1", "relu3", "fc2", "relu4", "fc3")
 
 
+EVAL_CHUNK = 64
+
+
+def im2col_channels_last(x, kernel_size, out=None):
+    """im2col with channels innermost: x (N, C, H, W) -> cols (N, Ho * Wo, k * k * C), columns (di, dj, c).
+
+    In a channels-last copy of x, the k * C numbers of one window row
+    (dj, c) lie next to each other, so the windows are copied in runs of
+    k * C = 30 numbers (for conv2) instead of Wo = 10. ``out`` is reused as in
+    :func:`fmcnn.nn.im2col`.
+    """
+    N, C, H, W = x.shape
+    k = kernel_size
+    Ho, Wo = H - k + 1, W - k + 1
+    nhwc = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    s = nhwc.strides
+    windows = as_strided(nhwc, (N, Ho, Wo, k, k * C), (s[0], s[1], s[2], s[1], s[3]))   # windows[n, i, j, di] = one run
+    shape = (N, Ho * Wo, k * k * C)
+    if out is None or out.shape != shape or out.dtype != x.dtype:
+        out = np.empty(shape, dtype=x.dtype)
+    np.copyto(out.reshape(windows.shape), windows)
+    return out
+
+
 def pool_2x2(y):
     """2x2 max pooling in two steps, across columns then across rows: y (N, C, H, W) -> (wmax (N, C, H, W/2), out (N, C, H/2, W/2)).
 
@@ -117,19 +141,20 @@ class FusedLeNetBN:
         if x.shape[1:] != (1, 28, 28):
             raise ValueError(f"FusedLeNetBN expects images of shape (N, 1, 28, 28), got {x.shape}.")
         N = x.shape[0]
+        if not self.training and N > EVAL_CHUNK:
+            # Images are independent in evaluation mode. In slices of EVAL_CHUNK, the im2col
+            # matrices (7 MB) stay in the processor's caches; at batch 1000 (140 MB) every
+            # product would stream them from main memory (point 6).
+            return np.concatenate([self.forward(x[i:i + EVAL_CHUNK]) for i in range(0, N, EVAL_CHUNK)])
         padded = np.zeros((N, 1, 32, 32), dtype=x.dtype)
         padded[:, :, 2:-2, 2:-2] = x
-        a, block_caches = padded, []
-        for i, (conv, bn) in enumerate(self._blocks):
-            self._cols[i] = cols = im2col(a, 5, out=self._cols[i])                 # (N, C*25, Ho*Wo)
-            size = a.shape[2] - 4
-            if self.training:
-                z = conv.weight.data.reshape(conv.out_channels, -1).astype(x.dtype, copy=False) @ cols
-                a, cache = self._bn_relu_pool(z.reshape(N, -1, size, size), conv, bn)
-                block_caches.append((cols, cache))
-            else:
-                a = self._folded_conv_bn_pool_relu(cols, conv, bn, size)
-        h = a.reshape(N, -1)
+        self._cols[0] = cols1 = im2col(padded, 5, out=self._cols[0])                  # (N, 25, 28*28)
+        z1 = self._conv_product(0, cols1, x.dtype)                                     # (N, 6, 28*28)
+        a1, cache1 = self._bn_relu_pool(z1.reshape(N, -1, 28, 28), 0)
+        self._cols[1] = cols2 = im2col_channels_last(a1, 5, out=self._cols[1])        # (N, 10*10, 25*6)
+        z2 = self._conv_product(1, cols2, x.dtype)                                     # (N, 16, 10*10)
+        a2, cache2 = self._bn_relu_pool(z2.reshape(N, -1, 10, 10), 1)
+        h = a2.reshape(N, -1)
         fc_inputs = []
         for i, fc in enumerate(self._fcs):
             fc_inputs.append(h)
@@ -137,15 +162,46 @@ class FusedLeNetBN:
             if i < 2:
                 np.maximum(h, 0, out=h)
         if self.training:
-            self._cache = (block_caches, fc_inputs, a.shape)
+            self._cache = ((cols1, cache1), (cols2, cache2), fc_inputs, a2.shape)
         return h
 
-    def _bn_relu_pool(self, z, conv, bn):
-        """Training-mode BatchNorm, ReLU and 2x2 max pooling of a convolution's output z: (N, C, H, W) -> (N, C, H/2, W/2).
+    def _weight_matrix(self, i):
+        """Block i's filters as an (O, C*k*k) matrix whose columns follow its im2col rows:
+        (c, di, dj) for conv1 (chapter 4's order), (di, dj, c) for conv2 (channels last)."""
+        w = self._blocks[i][0].weight.data
+        return (w if i == 0 else w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
 
-        z is the convolution without its bias (point 1); the running mean gets
-        the bias added back, so it matches the layered model's.
+    def _conv_product(self, i, cols, dtype):
+        """Block i's convolution without bias, (N, O, Ho*Wo). In evaluation mode each filter
+        is first scaled by BatchNorm's factor (point 5)."""
+        w = self._weight_matrix(i)
+        if not self.training:
+            w = w * self._eval_scale_shift(i)[0][:, None]
+        w = w.astype(dtype, copy=False)
+        if i == 0:
+            return w @ cols                                           # a GEMM per image: (O, 25) @ (25, Ho*Wo)
+        z = cols.reshape(-1, cols.shape[2]) @ w.T                     # one GEMM: (N*Ho*Wo, 150) @ (150, O)
+        return np.ascontiguousarray(z.reshape(cols.shape[0], -1, w.shape[0]).transpose(0, 2, 1))   # channels first again
+
+    def _eval_scale_shift(self, i):
+        """Evaluation-mode BatchNorm after block i's convolution as out = z * scale + shift, with
+        the convolution's bias folded into the shift. (O,) each."""
+        conv, bn = self._blocks[i]
+        scale = bn.weight.data / np.sqrt(bn.running_var + bn.eps)
+        return scale, bn.bias.data + (conv.bias.data - bn.running_mean) * scale
+
+    def _bn_relu_pool(self, z, i):
+        """BatchNorm, ReLU and 2x2 max pooling of block i's convolution output z: (N, C, H, W) -> (N, C, H/2, W/2).
+
+        Training mode: z is the convolution without its bias (point 1); the
+        running mean gets the bias added back, so it matches the layered model's.
+        Evaluation mode: z comes from BatchNorm-scaled filters (point 5).
         """
+        conv, bn = self._blocks[i]
+        if not self.training:
+            _, out = pool_2x2(z)
+            out += self._eval_scale_shift(i)[1].astype(z.dtype)[:, None, None]
+            return np.maximum(out, 0, out=out), None
         N, C, H, W = z.shape
         m = N * H * W
         mean = channel_sum(z) / m
@@ -162,8 +218,9 @@ class FusedLeNetBN:
         np.maximum(out, 0, out=out)                                            # ReLU after pooling (point 3)
         return out, (u, wmax, pooled_u, out, inv_std, sign)
 
-    def _bn_relu_pool_backward(self, grad_out, conv, bn, cache):
-        """grad_out: (N, C, H/2, W/2) -> dL/dz: (N, C, H, W); adds BatchNorm's parameter gradients."""
+    def _bn_relu_pool_backward(self, grad_out, i, cache):
+        """grad_out: (N, C, H/2, W/2) -> dL/dz: (N, C, H, W) for block i; adds BatchNorm's parameter gradients."""
+        bn = self._blocks[i][1]
         u, wmax, pooled_u, out, inv_std, sign = cache
         N, C, H, W = u.shape
         m = N * H * W
@@ -186,22 +243,11 @@ class FusedLeNetBN:
         # conv.bias.grad gets nothing: it would be sum(dz), zero but for rounding (point 1).
         return dz
 
-    def _folded_conv_bn_pool_relu(self, cols, conv, bn, size):
-        """Evaluation mode: conv, BatchNorm with running statistics, pooling and ReLU (point 5). cols -> (N, O, size/2, size/2)."""
-        dtype = cols.dtype
-        scale = bn.weight.data / np.sqrt(bn.running_var + bn.eps)                           # (O,)
-        shift = bn.bias.data + (conv.bias.data - bn.running_mean) * scale
-        w = (conv.weight.data.reshape(conv.out_channels, -1) * scale[:, None]).astype(dtype)
-        _, out = pool_2x2((w @ cols).reshape(cols.shape[0], -1, size, size))
-        out += shift.astype(dtype)[:, None, None]
-        return np.maximum(out, 0, out=out)
-
     def backward(self, grad_logits):
         """grad_logits: (N, 10) -> None; adds d(loss)/d(parameter) into every parameter's ``.grad``."""
         if self._cache is None:
             raise RuntimeError("FusedLeNetBN.backward needs a forward pass in training mode first.")
-        (cols1, cache1), (cols2, cache2) = self._cache[0]
-        fc_inputs, pooled_shape = self._cache[1:]
+        (cols1, cache1), (cols2, cache2), fc_inputs, pooled_shape = self._cache
         g = grad_logits
         for i in (2, 1, 0):
             fc = self._fcs[i]
@@ -210,18 +256,15 @@ class FusedLeNetBN:
             g = g @ fc.weight.data.astype(g.dtype, copy=False)
             if i > 0:
                 g *= fc_inputs[i] > 0                                            # the ReLU before fc[i]
-        (conv1, bn1), (conv2, bn2) = self._blocks
-        dz2 = self._bn_relu_pool_backward(g.reshape(pooled_shape), conv2, bn2, cache2)
-        self._add_weight_grad(conv2, cols2, dz2)
-        dz1 = self._bn_relu_pool_backward(self._input_grad_banded(dz2, conv2), conv1, bn1, cache1)
-        self._add_weight_grad(conv1, cols1, dz1)
+        (conv1, _), (conv2, _) = self._blocks
+        dz2 = self._bn_relu_pool_backward(g.reshape(pooled_shape), 1, cache2)     # (N, 16, 10, 10)
+        # dW = sum_n G_n cols_n, G_n = dz2[n] as (16, 100); columns (di, dj, c) back to (c, di, dj).
+        dw2 = (dz2.reshape(*dz2.shape[:2], -1) @ cols2).sum(axis=0)
+        conv2.weight.grad += dw2.reshape(dw2.shape[0], 5, 5, -1).transpose(0, 3, 1, 2)
+        dz1 = self._bn_relu_pool_backward(self._input_grad_banded(dz2, conv2), 0, cache1)
+        # dW^T = sum_n cols_n G_n^T, as in Conv2D.backward (the faster order for conv1's shapes).
+        conv1.weight.grad += (cols1 @ dz1.reshape(*dz1.shape[:2], -1).transpose(0, 2, 1)).sum(axis=0).T.reshape(conv1.weight.data.shape)
         self._cache = None
-
-    @staticmethod
-    def _add_weight_grad(conv, cols, dz):
-        """dW^T = sum_n cols_n G_n^T (as in Conv2D.backward). cols: (N, C*25, P), dz: (N, O, Ho, Wo)."""
-        g = dz.reshape(dz.shape[0], dz.shape[1], -1)
-        conv.weight.grad += (cols @ g.transpose(0, 2, 1)).sum(axis=0).T.reshape(conv.weight.data.shape)
 
     def _input_grad_banded(self, dz, conv):
         """conv2's dL/dx from one banded product (point 4). dz: (N, O, 10, 10) -> (N, C, 14, 14)."""
