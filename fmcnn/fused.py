@@ -267,19 +267,30 @@ class FusedLeNetBN:
         self._cache = None
 
     def _input_grad_banded(self, dz, conv):
-        """conv2's dL/dx from one banded product (point 4). dz: (N, O, 10, 10) -> (N, C, 14, 14)."""
+        """conv2's dL/dx from one banded product (point 4). dz: (N, O, 10, 10) -> (N, C, 14, 14).
+
+        Chapter 13 multiplies each row of dz, all Wo = 10 columns, by one banded
+        matrix with 14 columns per (a, c): 2.8 times the necessary multiply-adds,
+        the zeros outside the band. Here each row is cut into two halves of 5
+        columns, which reach 5 + 4 = 9 columns of dx: half the band matrix, 1.8
+        times the work. dx is built channels last, so that every row addition
+        moves runs of 9 * C = 54 numbers.
+        """
         N, O, Ho, Wo = dz.shape
-        C, k, W = conv.in_channels, 5, Wo + 4
-        # t[(o, j), (a, c, w)] = weight[o, c, a, w - j] inside the band 0 <= w - j < k, zero outside.
-        # Moving one step in j and one in w at once is a step of t.strides[1] + t.strides[4]
+        C, k, half = conv.in_channels, 5, Wo // 2
+        span = half + k - 1                                                      # columns of dx that one half reaches
+        # t[(o, j), (a, w, c)] = weight[o, c, a, w - j] inside the band 0 <= w - j < k, zero outside.
+        # Moving one step in j and one in w at once is a step of t.strides[1] + t.strides[3]
         # bytes, so the band itself is a strided view of t, filled in one copy.
-        t = np.zeros((O, Wo, k, C, W), dtype=dz.dtype)
+        t = np.zeros((O, half, k, span, C), dtype=dz.dtype)
         s = t.strides
-        band = as_strided(t, (O, Wo, k, C, k), (s[0], s[1] + s[4], s[2], s[3], s[4]))   # band[o, j, a, c, b] is t[o, j, a, c, j + b]
-        band[...] = conv.weight.data.transpose(0, 2, 1, 3)[:, None]
-        rows = np.ascontiguousarray(dz.transpose(0, 2, 1, 3)).reshape(N * Ho, O * Wo)   # one row per (n, i)
-        r = (rows @ t.reshape(O * Wo, k * C * W)).reshape(N, Ho, k, C, W)
-        dx = np.zeros((N, Ho + k - 1, C, W), dtype=dz.dtype)                      # image rows, channels inside
-        for a in range(k):
-            dx[:, a:a + Ho] += r[:, :, a]                                        # kernel row a lands a rows further down
-        return dx.transpose(0, 2, 1, 3)
+        band = as_strided(t, (O, half, k, k, C), (s[0], s[1] + s[3], s[2], s[3], s[4]))   # band[o, j, a, b, c] is t[o, j, a, j + b, c]
+        band[...] = conv.weight.data.transpose(0, 2, 3, 1)[:, None]
+        # One row per (half h, image n, row i), holding dz[n, :, i, h * half:(h + 1) * half].
+        rows = np.ascontiguousarray(dz.reshape(N, O, Ho, 2, half).transpose(3, 0, 2, 1, 4))
+        r = (rows.reshape(-1, O * half) @ t.reshape(O * half, -1)).reshape(2, N, Ho, k, span, C)
+        dx = np.zeros((N, Ho + k - 1, Wo + k - 1, C), dtype=dz.dtype)            # channels last
+        for h in range(2):
+            for a in range(k):
+                dx[:, a:a + Ho, h * half:h * half + span] += r[h, :, :, a]       # kernel row a lands a rows further down
+        return dx.transpose(0, 3, 1, 2)
