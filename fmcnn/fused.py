@@ -206,7 +206,8 @@ class FusedLeNetBN:
         m = N * H * W
         mean = channel_sum(z) / m
         centred = np.subtract(z, mean[:, None, None], out=z)                   # z is ours: work in place
-        var = channel_sum(np.square(centred)) / m
+        c = centred.reshape(N, C, 1, -1)
+        var = (c @ c.transpose(0, 1, 3, 2)).sum(axis=(0, 2, 3)) / m            # sums of squares as dot products: no temporary
         bn.update_running_stats(mean + conv.bias.data, var, m)
         inv_std = (1.0 / np.sqrt(var + bn.eps)).astype(z.dtype)
         gamma = bn.weight.data.astype(z.dtype, copy=False)
@@ -237,7 +238,7 @@ class FusedLeNetBN:
         a = bn.weight.data.astype(u.dtype, copy=False) * inv_std
         dz = pool_2x2_backward(g * a[:, None, None], u, wmax, pooled_u)        # every position written once (point 4)
         k1, k0 = (-a * sign * dgamma / m).astype(u.dtype), (-a * dbeta / m).astype(u.dtype)
-        rest = np.multiply(u, k1[:, None, None])
+        rest = np.multiply(u, k1[:, None, None], out=u)                         # u is not needed any more
         rest += k0[:, None, None]
         dz += rest
         # conv.bias.grad gets nothing: it would be sum(dz), zero but for rounding (point 1).
