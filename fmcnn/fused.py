@@ -2,7 +2,7 @@
 
 The layered model of :func:`fmcnn.models.lenet_bn` is what the chapters derive:
 one :class:`~fmcnn.nn.Module` per formula, each blind to its neighbours. That
-contract costs time, because some of the cheapest savings are between layers.
+contract costs time, because some of the cheapest savings lie between layers.
 ``FusedLeNetBN`` computes the same function, and the same gradients, for the
 *same* :class:`~fmcnn.nn.Parameter` objects, so optimizers, checkpoints and the
 layered model itself work unchanged. What it does differently:
@@ -11,18 +11,26 @@ layered model itself work unchanged. What it does differently:
    batch mean, bias included: the bias changes nothing, and its gradient is
    zero. The fused pass neither adds it nor computes that gradient (chapter 13
    shows why the layered model keeps both).
-2. ReLU commutes with max pooling (both are monotone), so ReLU runs on the
-   pooled map, a quarter of the size, and its mask is just "pooled output > 0".
+2. Pooling comes before BatchNorm's scale and shift. With u = sign(gamma) * x_hat,
+   BatchNorm's output is y = |gamma| * u + beta, which grows with u, so the
+   maximum of y in a window sits where u is largest: pool u, then scale, shift
+   and apply ReLU (which commutes with the maximum too) on a quarter of the
+   values. In the backward pass dL/dy is zero except at the window maxima, so
+   BatchNorm's sums for dgamma and dbeta run over the pooled map as well.
 3. Pooling's backward pass writes every input position exactly once (2 x 2
-   windows tile the map), so it needs no zero-filled array and no ``+=``.
-4. conv2's input gradient is one product with a banded matrix plus 5 row
-   additions (chapter 13) instead of d(cols) and col2im.
-5. In evaluation mode BatchNorm is a fixed per-channel affine map, folded into
-   the convolution: its weights are scaled, and the shift, a per-channel
-   constant, is added after pooling (max(z + s) = max(z) + s).
+   windows tile the map): no zero fill and no ``+=``.
+4. conv2 unfolds its input channels last, copying runs of 30 numbers instead
+   of 10, and multiplies all images' windows in one GEMM.
+5. conv2's input gradient is a product with a banded matrix (chapter 13),
+   cut into two halves that waste less work on the zeros outside the band.
+6. In evaluation mode BatchNorm is a fixed per-channel affine map: the scale
+   goes into the filters and the shift, a constant per channel, is added
+   after pooling (max(z + s) = max(z) + s).
+7. Evaluation runs through a large batch in slices that fit in the caches.
 
-Every step is still a formula of the chapters; only the packaging differs.
-Results agree with the layered model up to float32 rounding (tests/test_fused.py).
+Every step is a formula of the chapters in another order; only the packaging
+differs. Results agree with the layered model up to float32 rounding
+(tests/test_fused.py). The layered model stays the reference: read it first.
 """
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -121,8 +129,15 @@ class FusedLeNetBN:
     def named_parameters(self, prefix=""):
         return self.model.named_parameters(prefix)
 
+    def named_buffers(self, prefix=""):
+        return self.model.named_buffers(prefix)
+
     def zero_grad(self):
         self.model.zero_grad()
+
+    def to(self, dtype):
+        self.model.to(dtype)
+        return self
 
     @property
     def training(self):
@@ -144,14 +159,14 @@ class FusedLeNetBN:
         if not self.training and N > EVAL_CHUNK:
             # Images are independent in evaluation mode. In slices of EVAL_CHUNK, the im2col
             # matrices (7 MB) stay in the processor's caches; at batch 1000 (140 MB) every
-            # product would stream them from main memory (point 6).
+            # product would stream them from main memory (point 7).
             return np.concatenate([self.forward(x[i:i + EVAL_CHUNK]) for i in range(0, N, EVAL_CHUNK)])
         padded = np.zeros((N, 1, 32, 32), dtype=x.dtype)
         padded[:, :, 2:-2, 2:-2] = x
         self._cols[0] = cols1 = im2col(padded, 5, out=self._cols[0])                  # (N, 25, 28*28)
         z1 = self._conv_product(0, cols1, x.dtype)                                     # (N, 6, 28*28)
         a1, cache1 = self._bn_relu_pool(z1.reshape(N, -1, 28, 28), 0)
-        self._cols[1] = cols2 = im2col_channels_last(a1, 5, out=self._cols[1])        # (N, 10*10, 25*6)
+        self._cols[1] = cols2 = im2col_channels_last(a1, 5, out=self._cols[1])        # (N, 10*10, 25*6) (point 4)
         z2 = self._conv_product(1, cols2, x.dtype)                                     # (N, 16, 10*10)
         a2, cache2 = self._bn_relu_pool(z2.reshape(N, -1, 10, 10), 1)
         h = a2.reshape(N, -1)
@@ -173,7 +188,7 @@ class FusedLeNetBN:
 
     def _conv_product(self, i, cols, dtype):
         """Block i's convolution without bias, (N, O, Ho*Wo). In evaluation mode each filter
-        is first scaled by BatchNorm's factor (point 5)."""
+        is first scaled by BatchNorm's factor (point 6)."""
         w = self._weight_matrix(i)
         if not self.training:
             w = w * self._eval_scale_shift(i)[0][:, None]
@@ -195,7 +210,7 @@ class FusedLeNetBN:
 
         Training mode: z is the convolution without its bias (point 1); the
         running mean gets the bias added back, so it matches the layered model's.
-        Evaluation mode: z comes from BatchNorm-scaled filters (point 5).
+        Evaluation mode: z comes from BatchNorm-scaled filters (point 6).
         """
         conv, bn = self._blocks[i]
         if not self.training:
@@ -216,7 +231,7 @@ class FusedLeNetBN:
         wmax, pooled_u = pool_2x2(u)
         out = pooled_u * np.abs(gamma)[:, None, None]
         out += bn.bias.data.astype(z.dtype, copy=False)[:, None, None]
-        np.maximum(out, 0, out=out)                                            # ReLU after pooling (point 3)
+        np.maximum(out, 0, out=out)                                            # ReLU after pooling (point 2)
         return out, (u, wmax, pooled_u, out, inv_std, sign)
 
     def _bn_relu_pool_backward(self, grad_out, i, cache):
@@ -236,7 +251,7 @@ class FusedLeNetBN:
         # Chapter 7: dz = a * (dy - dbeta / m - x_hat * dgamma / m) with a = gamma * inv_std and x_hat = sign * u,
         # assembled as (a * dy, routed from the pooled map) + (u * k1 + k0), k1 and k0 per channel.
         a = bn.weight.data.astype(u.dtype, copy=False) * inv_std
-        dz = pool_2x2_backward(g * a[:, None, None], u, wmax, pooled_u)        # every position written once (point 4)
+        dz = pool_2x2_backward(g * a[:, None, None], u, wmax, pooled_u)        # every position written once (point 3)
         k1, k0 = (-a * sign * dgamma / m).astype(u.dtype), (-a * dbeta / m).astype(u.dtype)
         rest = np.multiply(u, k1[:, None, None], out=u)                         # u is not needed any more
         rest += k0[:, None, None]
@@ -268,7 +283,7 @@ class FusedLeNetBN:
         self._cache = None
 
     def _input_grad_banded(self, dz, conv):
-        """conv2's dL/dx from one banded product (point 4). dz: (N, O, 10, 10) -> (N, C, 14, 14).
+        """conv2's dL/dx from one banded product (point 5). dz: (N, O, 10, 10) -> (N, C, 14, 14).
 
         Chapter 13 multiplies each row of dz, all Wo = 10 columns, by one banded
         matrix with 14 columns per (a, c): 2.8 times the necessary multiply-adds,

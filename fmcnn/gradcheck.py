@@ -105,7 +105,9 @@ def check_model(model, loss_fn, x, labels, h=1e-6, max_entries=50, seed=0):
     is near 1; check its gradient with ``np.abs(p.grad).max()`` instead.
 
     Every entry costs two forward passes, so at most ``max_entries`` randomly
-    chosen entries of the input and of each parameter are checked.
+    chosen entries of the input and of each parameter are checked. A model
+    whose ``backward`` returns None (no input gradient, as
+    :class:`fmcnn.fused.FusedLeNetBN`) gets no ``"x"`` entry.
     """
     model.to(np.float64)
     x = np.array(x, dtype=np.float64)
@@ -119,7 +121,8 @@ def check_model(model, loss_fn, x, labels, h=1e-6, max_entries=50, seed=0):
     dx = model.backward(loss_fn.backward())
     rng = np.random.default_rng(seed)
     errors = {}
-    for name, analytic, values in [("x", dx, x)] + [(n, p.grad, p.data) for n, p in model.named_parameters()]:
+    inputs = [("x", dx, x)] if dx is not None else []
+    for name, analytic, values in inputs + [(n, p.grad, p.data) for n, p in model.named_parameters()]:
         picked = _sample(values.size, max_entries, rng)
         numeric = numerical_gradient(loss, values, h, picked)
         errors[name] = normwise_error(analytic.reshape(-1)[picked], numeric.reshape(-1)[picked])

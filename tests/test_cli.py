@@ -38,6 +38,17 @@ def test_train_width_option(tmp_path, monkeypatch):
     assert len(read_log(run)["step"]) == 5
 
 
+def test_train_fused_option(tmp_path, monkeypatch):
+    from fmcnn.data import load_fashion_mnist
+    images, labels = load_fashion_mnist("train")
+    monkeypatch.setattr("fmcnn.data.load_fashion_mnist", lambda split, **k: (images[:500], labels[:500]))
+    import json
+    for flag, expected in (("--fused", True), ("--no-fused", False)):
+        run = tmp_path / flag
+        assert main(["train", "--out", str(run), "--steps", "3", flag, "--quiet"]) == 0
+        assert json.loads((run / "config.json").read_text())["fused"] is expected
+
+
 def test_resume_if_exists_starts_then_continues(tmp_path, monkeypatch):
     from fmcnn.data import load_fashion_mnist
     from fmcnn.train import read_log

@@ -114,3 +114,18 @@ def test_augmentation_options(small_data):
     assert not np.array_equal(plain["loss"], flips["loss"])
     with pytest.raises(ValueError, match="shift"):
         TrainConfig(shift=-1)
+
+
+def test_fused_option_trains_the_same_network_up_to_rounding(tmp_path, small_data):
+    from fmcnn.evaluate import load_model
+    from fmcnn.fused import FusedLeNetBN
+    fused_model, fused = train(cfg(steps=20, fused=True), tmp_path, data=small_data, progress=False)
+    _, layered = train(cfg(steps=20), data=small_data, progress=False)
+    assert not np.array_equal(fused["loss"], layered["loss"])           # float32 rounding differs ...
+    assert np.allclose(fused["loss"], layered["loss"], rtol=0, atol=1e-4)   # ... and only that (6e-7 when written)
+    assert json.loads((tmp_path / "config.json").read_text())["fused"] is True
+    loaded, _ = load_model(tmp_path / "checkpoints" / "step_000020.npz")   # an ordinary LeNet-BN checkpoint
+    x = small_data[0][:100]
+    from fmcnn.preprocess import to_input
+    assert np.allclose(loaded.eval().forward(to_input(x)), FusedLeNetBN(fused_model).eval().forward(to_input(x)),
+                       rtol=1e-4, atol=1e-4)

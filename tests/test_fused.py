@@ -1,0 +1,152 @@
+import numpy as np
+import pytest
+
+from fmcnn.data import load_fashion_mnist
+from fmcnn.fused import FusedLeNetBN, im2col_channels_last, pool_2x2, pool_2x2_backward
+from fmcnn.gradcheck import check_model
+from fmcnn.models import lenet_bn
+from fmcnn.nn import MaxPool2D, ReLU, SoftmaxCrossEntropy, im2col
+from fmcnn.optim import Adam
+from fmcnn.preprocess import to_input
+
+
+@pytest.fixture(scope="module")
+def images():
+    # Real images: their flat black background makes exact ties inside pooling windows.
+    x, y = load_fashion_mnist("train")
+    return to_input(x[:24]), y[:24].astype(np.int64)
+
+
+def twin_models(seed=1, width=1, dtype=np.float64):
+    """Two identical LeNet-BNs with every parameter moved off its initial value (negative
+    gammas and non-zero conv biases included), so that no term of the gradient is trivially zero."""
+    a, b = lenet_bn(seed=seed, width=width).to(dtype), lenet_bn(seed=seed, width=width).to(dtype)
+    rng = np.random.default_rng(seed)
+    for p in a.parameters():
+        p.data += (0.2 * rng.standard_normal(p.data.shape)).astype(dtype)
+    for name in ("bn1", "bn2"):
+        a[name].weight.data[::2] *= -1
+    b.load_state_dict(a.state_dict())
+    return a, b
+
+
+def loss_and_backward(net, x, y):
+    loss_fn = SoftmaxCrossEntropy()
+    net.zero_grad()
+    logits = net.forward(x)
+    loss = loss_fn.forward(logits, y)
+    net.backward(loss_fn.backward())
+    return logits, loss
+
+
+@pytest.mark.parametrize("width", [1, 2])
+def test_same_logits_gradients_and_running_statistics_as_the_layered_model(images, width):
+    x, y = images
+    layered, model = twin_models(width=width)
+    fused = FusedLeNetBN(model)
+    logits_a, loss_a = loss_and_backward(layered, x.astype(np.float64), y)
+    logits_b, loss_b = loss_and_backward(fused, x.astype(np.float64), y)
+    assert np.allclose(logits_a, logits_b, rtol=0, atol=1e-12) and abs(loss_a - loss_b) < 1e-12
+    for (name, p), q in zip(layered.named_parameters(), model.parameters()):
+        if name.endswith(("conv1.bias", "conv2.bias")):
+            # Zero in exact arithmetic (BatchNorm cancels the bias): rounding noise in one, exactly 0 in the other.
+            assert np.abs(p.grad).max() < 1e-12 and not q.grad.any(), name
+        else:
+            assert np.allclose(p.grad, q.grad, rtol=1e-9, atol=1e-12), name
+    for (name, a), (_, b) in zip(layered.named_buffers(), model.named_buffers()):
+        assert np.allclose(a, b, rtol=1e-12, atol=1e-12), name
+    layered.eval(), fused.eval()
+    assert np.allclose(layered.forward(x.astype(np.float64)), fused.forward(x.astype(np.float64)), rtol=0, atol=1e-10)
+
+
+def test_gradients_match_numerical_derivatives(images):
+    x, y = images
+    _, model = twin_models()
+    fused = FusedLeNetBN(model)
+    errors = check_model(fused, SoftmaxCrossEntropy(), x[:4], y[:4], max_entries=20)
+    assert "x" not in errors                                      # backward returns no input gradient
+    for name in ("conv1.bias", "conv2.bias"):
+        del errors[name]                                          # zero gradient: checked in the test above
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_float32_agrees_with_the_layered_model_to_rounding(images):
+    x, y = images
+    layered, model = twin_models(dtype=np.float32)
+    fused = FusedLeNetBN(model)
+    logits_a, _ = loss_and_backward(layered, x, y)
+    logits_b, _ = loss_and_backward(fused, x, y)
+    assert logits_b.dtype == np.float32
+    assert np.allclose(logits_a, logits_b, rtol=1e-4, atol=1e-4)
+    for (name, p), q in zip(layered.named_parameters(), model.parameters()):
+        if not name.endswith("bias") or name.startswith(("fc", "bn")):
+            scale = np.abs(p.grad).max()
+            assert np.abs(p.grad - q.grad).max() < 1e-3 * scale, name
+
+
+def test_training_with_adam_follows_the_layered_model(images):
+    # Steps differ only in the conv biases, which Adam moves in the layered model on rounding noise
+    # alone; they cancel in BatchNorm, so logits in both modes still agree.
+    x, y = images
+    layered, model = twin_models()
+    fused = FusedLeNetBN(model)
+    opts = Adam(layered.parameters(), lr=1e-3), Adam(model.parameters(), lr=1e-3)
+    bias_before = model["conv1"].bias.data.copy()
+    for _ in range(3):
+        for net, opt in zip((layered, fused), opts):
+            loss_and_backward(net, x.astype(np.float64), y)
+            opt.step()
+    for (name, p), q in zip(layered.named_parameters(), model.parameters()):
+        if not name.endswith(("conv1.bias", "conv2.bias")):
+            assert np.allclose(p.data, q.data, rtol=0, atol=1e-8), name
+    assert np.array_equal(model["conv1"].bias.data, bias_before)       # zero gradient, so Adam never moves it
+    assert not np.array_equal(layered["conv1"].bias.data, bias_before)
+    x64 = x.astype(np.float64)
+    assert np.allclose(layered.forward(x64), fused.forward(x64), atol=1e-8)
+    layered.eval(), fused.eval()
+    assert np.allclose(layered.forward(x64), fused.forward(x64), atol=1e-8)
+
+
+def test_evaluation_in_slices_equals_one_batch():
+    model = lenet_bn(pretrained=True)
+    fused = FusedLeNetBN(model)
+    x = to_input(load_fashion_mnist("test")[0][:150])           # 150 = 2 slices of 64 and one of 22
+    assert np.allclose(fused.forward(x), model.forward(x), rtol=1e-4, atol=1e-4)
+    assert np.array_equal(fused.forward(x)[64:128], fused.forward(x[64:128]))
+
+
+def test_pooling_steps_equal_maxpool_and_relu_ties_included():
+    rng = np.random.default_rng(0)
+    y = np.round(rng.standard_normal((3, 4, 6, 8)), 0)              # integers: many exact ties
+    g = rng.standard_normal((3, 4, 3, 4))
+    relu, pool = ReLU(), MaxPool2D(2)
+    expected_out = pool.forward(relu.forward(y))
+    expected_dy = relu.backward(pool.backward(g))
+    wmax, out = pool_2x2(y)
+    assert np.array_equal(np.maximum(out, 0), expected_out)
+    assert np.array_equal(pool_2x2_backward(g * (out > 0), y, wmax, out), expected_dy)
+
+
+def test_channels_last_im2col_is_im2col_reordered():
+    x = np.random.default_rng(0).standard_normal((2, 3, 7, 6)).astype(np.float32)
+    cols = im2col_channels_last(x, 3)                              # (N, Ho*Wo, (di, dj, c))
+    reference = im2col(x, 3).reshape(2, 3, 3, 3, 20)                # (N, (c, di, dj), Ho*Wo)
+    assert np.array_equal(cols, reference.transpose(0, 4, 2, 3, 1).reshape(2, 20, 27))
+    assert im2col_channels_last(x, 3, out=cols) is cols
+
+
+def test_bad_models_and_inputs_are_explained():
+    from fmcnn.nn import Conv2D, Sequential
+    with pytest.raises(ValueError, match="lenet_bn"):
+        FusedLeNetBN(Sequential(Conv2D(1, 6, 5)))
+    model = lenet_bn()
+    model["conv2"].padding = 1
+    with pytest.raises(ValueError, match="modified"):
+        FusedLeNetBN(model)
+    fused = FusedLeNetBN(lenet_bn())
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
+        fused.forward(np.zeros((2, 1, 32, 32), np.float32))
+    with pytest.raises(TypeError, match="floating-point"):
+        fused.forward(np.zeros((2, 1, 28, 28), np.uint8))
+    with pytest.raises(RuntimeError, match="forward pass"):
+        fused.backward(np.zeros((2, 10), np.float32))
