@@ -121,6 +121,7 @@ class FusedLeNetBN:
         self._blocks = [(conv1, model["bn1"]), (conv2, model["bn2"])]
         self._fcs = [model["fc1"], model["fc2"], model["fc3"]]
         self._cols = [None, None]           # im2col matrices, reused from step to step (chapter 13)
+        self._padded = None
         self._cache = None
 
     def parameters(self):
@@ -161,7 +162,9 @@ class FusedLeNetBN:
             # matrices (7 MB) stay in the processor's caches; at batch 1000 (140 MB) every
             # product would stream them from main memory (point 7).
             return np.concatenate([self.forward(x[i:i + EVAL_CHUNK]) for i in range(0, N, EVAL_CHUNK)])
-        padded = np.zeros((N, 1, 32, 32), dtype=x.dtype)
+        padded = self._padded
+        if padded is None or padded.shape[0] != N or padded.dtype != x.dtype:
+            self._padded = padded = np.zeros((N, 1, 32, 32), dtype=x.dtype)   # the zero border is never written
         padded[:, :, 2:-2, 2:-2] = x
         self._cols[0] = cols1 = im2col(padded, 5, out=self._cols[0])                  # (N, 25, 28*28)
         z1 = self._conv_product(0, cols1, x.dtype)                                     # (N, 6, 28*28)
