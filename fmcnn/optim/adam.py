@@ -49,7 +49,10 @@ class Adam(Optimizer):
         m += (1 - b1) * g
         v *= b2
         v += (1 - b2) * g * g
-        # Folding both corrections into step_size and eps is PyTorch's exact arithmetic.
+        # Folding both corrections into step_size and eps is PyTorch's formula. step_size and the
+        # folded eps are NumPy float64 scalars, so NumPy computes the update in float64 before
+        # subtracting it from the float32 parameters: slightly more precise than PyTorch, and 0.1 to
+        # 0.2 ms slower per LeNet-BN step than float32; changing it would change every recorded run.
         update = step_size * m / (np.sqrt(v) + self.eps * np.sqrt(1 - b2 ** self.t))
         for p, u in zip(self.params, self._per_parameter(update)):
             p.data -= u
