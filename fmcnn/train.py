@@ -162,6 +162,7 @@ def train(config, run_dir=None, resume=False, data=None, progress=True):
         data = load_fashion_mnist("train")
     images, labels = data
     images = np.asarray(images)
+    to_input(images[:1], config.normalize)   # bad images fail here, before a run directory is written
     y_all = np.asarray(labels).astype(np.int64)
     n = len(images)
     if config.sampling == "epochs" and n < config.batch_size:

@@ -129,3 +129,10 @@ def test_fused_option_trains_the_same_network_up_to_rounding(tmp_path, small_dat
     from fmcnn.preprocess import to_input
     assert np.allclose(loaded.eval().forward(to_input(x)), FusedLeNetBN(fused_model).eval().forward(to_input(x)),
                        rtol=1e-4, atol=1e-4)
+
+
+def test_bad_images_fail_before_the_run_directory_is_written(tmp_path, small_data):
+    images, labels = small_data
+    with pytest.raises(TypeError, match="uint8"):
+        train(cfg(steps=2), tmp_path / "run", data=(images.astype(np.float32), labels), progress=False)
+    assert not (tmp_path / "run").exists()
