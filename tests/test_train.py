@@ -27,9 +27,10 @@ def test_same_seed_same_numbers(small_data):
     assert not np.array_equal(a["loss"], c["loss"])
 
 
-@pytest.mark.parametrize("sampling,augment", [("epochs", False), ("replacement", False), ("epochs", True)])
-def test_resume_equals_an_uninterrupted_run(tmp_path, small_data, sampling, augment):
-    config = cfg(sampling=sampling, augment=augment)
+@pytest.mark.parametrize("sampling,augment,fused", [("epochs", False, False), ("replacement", False, False),
+                                                    ("epochs", True, False), ("epochs", False, True)])
+def test_resume_equals_an_uninterrupted_run(tmp_path, small_data, sampling, augment, fused):
+    config = cfg(sampling=sampling, augment=augment, fused=fused)
     full_model, full_log = train(config, tmp_path / "full", data=small_data, progress=False)
     # Simulate a crash after step 20: keep only the first two checkpoints and the log so far.
     partial = tmp_path / "partial"
