@@ -36,7 +36,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .nn.batchnorm import channel_sum
-from .nn.conv import im2col
+from .nn.conv import conv_output_size, im2col, reuse_or_empty, weight_grad
 from .nn.module import check_input
 
 LAYOUT = ("conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "flatten1",
@@ -56,13 +56,11 @@ def im2col_channels_last(x, kernel_size, out=None):
     """
     N, C, H, W = x.shape
     k = kernel_size
-    Ho, Wo = H - k + 1, W - k + 1
+    Ho, Wo = conv_output_size(H, k), conv_output_size(W, k)
     nhwc = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
     s = nhwc.strides
     windows = as_strided(nhwc, (N, Ho, Wo, k, k * C), (s[0], s[1], s[2], s[1], s[3]))   # windows[n, i, j, di] = one run
-    shape = (N, Ho * Wo, k * k * C)
-    if out is None or out.shape != shape or out.dtype != x.dtype:
-        out = np.empty(shape, dtype=x.dtype)
+    out = reuse_or_empty(out, (N, Ho * Wo, k * k * C), x.dtype)
     np.copyto(out.reshape(windows.shape), windows)
     return out
 
@@ -281,8 +279,7 @@ class FusedLeNetBN:
         dw2 = (dz2.reshape(*dz2.shape[:2], -1) @ cols2).sum(axis=0)
         conv2.weight.grad += dw2.reshape(dw2.shape[0], 5, 5, -1).transpose(0, 3, 1, 2)
         dz1 = self._bn_relu_pool_backward(self._input_grad_banded(dz2, conv2), 0, cache1)
-        # dW^T = sum_n cols_n G_n^T, as in Conv2D.backward (the faster order for conv1's shapes).
-        conv1.weight.grad += (cols1 @ dz1.reshape(*dz1.shape[:2], -1).transpose(0, 2, 1)).sum(axis=0).T.reshape(conv1.weight.data.shape)
+        conv1.weight.grad += weight_grad(cols1, dz1.reshape(*dz1.shape[:2], -1)).reshape(conv1.weight.data.shape)
         self._cache = None
 
     def _input_grad_banded(self, dz, conv):

@@ -11,6 +11,17 @@ def conv_output_size(size, kernel_size, stride=1, padding=0):
     return (size + 2 * padding - kernel_size) // stride + 1
 
 
+def reuse_or_empty(out, shape, dtype):
+    """``out`` when it is an array of this shape and dtype (from an earlier call), else a new empty one.
+
+    A fresh large array costs page faults on first touch, which at batch 1000
+    (an 80 MB im2col matrix for conv1) took longer than the copy into it.
+    """
+    if out is None or out.shape != shape or out.dtype != dtype:
+        out = np.empty(shape, dtype=dtype)
+    return out
+
+
 def im2col(x, kernel_size, stride=1, out=None):
     """Unfold every receptive field of an (already padded) batch into a column.
 
@@ -23,16 +34,13 @@ def im2col(x, kernel_size, stride=1, out=None):
     order: the output needs no transpose (and no copy) to become NCHW.
 
     ``out``, an array from an earlier call, is reused when its shape and dtype
-    fit: a fresh large array costs page faults on first touch, which at batch
-    1000 (an 80 MB matrix for conv1) took longer than the copy itself.
+    fit (:func:`reuse_or_empty`).
     """
     N, C = x.shape[:2]
     k = kernel_size
     windows = sliding_window_view(x, (k, k), axis=(2, 3))[:, :, ::stride, ::stride]   # (N, C, Ho, Wo, k, k)
     Ho, Wo = windows.shape[2:4]
-    shape = (N, C * k * k, Ho * Wo)
-    if out is None or out.shape != shape or out.dtype != x.dtype:
-        out = np.empty(shape, dtype=x.dtype)
+    out = reuse_or_empty(out, (N, C * k * k, Ho * Wo), x.dtype)
     np.copyto(out.reshape(N, C, k, k, Ho, Wo), windows.transpose(0, 1, 4, 5, 2, 3))
     return out
 
@@ -68,6 +76,16 @@ def add_flat_runs(flat_cols, x_shape, kernel_size, stride=1):
             start = di * W + dj
             dx[:, :, start:start + stride * (L - 1) + 1:stride] += flat_cols[:, :, di, dj]
     return dx.reshape(x_shape)
+
+
+def weight_grad(cols, g):
+    """dL/dW of a convolution as an (O, C * k * k) matrix. cols: (N, C * k * k, P), g: (N, O, P).
+
+    dW = sum_n G_n cols_n^T, computed as its transpose sum_n cols_n G_n^T: the
+    same products, which BLAS ran about 1.7x faster at conv2's shapes (chapter 13
+    times both orders).
+    """
+    return (cols @ g.transpose(0, 2, 1)).sum(axis=0).T
 
 
 def col2im(cols, x_shape, kernel_size, stride=1):
@@ -150,10 +168,7 @@ class Conv2D(Module):
         padded_shape, cols = self._cache
         O, p = self.out_channels, self.padding
         g = grad_out.reshape(grad_out.shape[0], O, -1)                     # (N, O, Ho*Wo)
-        # dW^T = sum_n cols_n G_n^T: the same products as sum_n G_n cols_n^T, which
-        # BLAS ran about 1.7x slower at conv2's shapes (chapter 13 times both orders).
-        dw_t = (cols @ g.transpose(0, 2, 1)).sum(axis=0)                   # (C*k*k, O)
-        self.weight.grad += dw_t.T.reshape(self.weight.data.shape)
+        self.weight.grad += weight_grad(cols, g).reshape(self.weight.data.shape)
         # Before BatchNorm this gradient is zero but for rounding. It is computed
         # anyway, as in PyTorch: Adam turns even that residue into steps, so
         # skipping it would change the training run (chapter 13).
