@@ -66,24 +66,76 @@ class NumpyContender:
 
     def per_layer_ms(self, repeats):
         """Median forward and backward ms of every layer, timed inside whole training steps."""
-        times = collections.defaultdict(list)
-        originals = {}
-        for name, layer in self.model.named_layers():
-            for kind in ("forward", "backward"):
-                method = getattr(layer, kind)
-                originals[(name, kind)] = method
+        targets = [(layer, kind, lambda args, key=(name, kind): key)
+                   for name, layer in self.model.named_layers() for kind in ("forward", "backward")]
+        return timed_calls(self.step, repeats, targets)
 
-                def timed(*args, _method=method, _key=(name, kind)):
-                    start = time.perf_counter()
-                    result = _method(*args)
-                    times[_key].append(time.perf_counter() - start)
-                    return result
-                setattr(layer, kind, timed)
+    def fused_stage_ms(self, repeats):
+        """Median ms of the parts of a FusedLeNetBN training step, timed inside whole steps.
+
+        Returns [(depth, label, ms)] in the order the step runs them; "the rest" of
+        a pass is its median minus its parts' medians.
+        """
+        fused, net = sys.modules[type(self.net).__module__], self.net
+        block = "block {}: BatchNorm, ReLU, 2x2 max pooling".format
+        forward = [(fused, "im2col", lambda a: "conv1 im2col"),
+                   (net, "_conv_product", lambda a: f"conv{a[0] + 1} matrix product"),
+                   (net, "_bn_relu_pool", lambda a: block(a[1] + 1)),
+                   (fused, "im2col_channels_last", lambda a: "conv2 im2col, channels last")]
+        backward = [(net, "_bn_relu_pool_backward", lambda a: block(a[1] + 1)),
+                    (net, "_input_grad_banded", lambda a: "conv2 input gradient (banded product)"),
+                    (fused, "weight_grad", lambda a: "conv1 weight gradient")]
+        whole = [(net, "forward", lambda a: "forward"), (net, "backward", lambda a: "backward"),
+                 (self.loss_fn, "forward", lambda a: "loss"), (self.loss_fn, "backward", lambda a: "loss"),
+                 (self.opt, "step", lambda a: "Adam")]
+        targets = [(owner, attr, lambda a, key=key, kind=kind: (kind, key(a)))
+                   for kind, group in (("forward", forward), ("backward", backward), ("step", whole))
+                   for owner, attr, key in group]
+        ms = timed_calls(self.step, repeats, targets, sum_per_step=True)
+        rows = []
+        for kind, rest in (("forward", "fc layers and the rest"),
+                           ("backward", "fc layers, conv2 weight gradient (helper thread) and the rest")):
+            parts = [(label, t) for (k, label), t in ms.items() if k == kind]
+            rows += [(0, kind, ms[("step", kind)])] + [(1, label, t) for label, t in parts]
+            rows.append((1, rest, ms[("step", kind)] - sum(t for _, t in parts)))
+            if kind == "forward":
+                rows.append((0, "loss, forward and backward", ms[("step", "loss")]))
+        return rows + [(0, "Adam", ms[("step", "Adam")])]
+
+
+def timed_calls(step, repeats, targets, sum_per_step=False):
+    """Run ``step()`` ``repeats`` times, timing the calls of ``targets``: {key: median ms}.
+
+    targets: (owner, attribute, key) triples; ``owner.attribute`` (a method, or a
+    module's function) is replaced by a wrapper that records how long each call
+    takes under ``key(args)``, and put back afterwards. With ``sum_per_step`` the
+    calls sharing a key within one step are added up before the median is taken.
+    """
+    times, restore = collections.defaultdict(list), []
+    for owner, attr, key in targets:
+        method = getattr(owner, attr)
+
+        def timed(*args, _method=method, _key=key, **kwargs):
+            start = time.perf_counter()
+            result = _method(*args, **kwargs)
+            times[_key(args)].append(time.perf_counter() - start)
+            return result
+        restore.append((owner, attr, method, attr in vars(owner)))
+        setattr(owner, attr, timed)
+    per_step = collections.defaultdict(list)
+    try:
         for _ in range(repeats):
-            self.step()
-        for (name, kind) in originals:
-            delattr(self.model[name], kind)        # back to the class's methods
-        return {key: 1e3 * statistics.median(values) for key, values in times.items()}
+            times.clear()
+            step()
+            for k, values in times.items():
+                per_step[k].extend([sum(values)] if sum_per_step else values)
+    finally:
+        for owner, attr, method, own in reversed(restore):
+            if own:
+                setattr(owner, attr, method)
+            else:
+                delattr(owner, attr)               # back to the class's method
+    return {k: 1e3 * statistics.median(values) for k, values in per_step.items()}
 
 
 class TorchContender:
@@ -190,6 +242,10 @@ def main():
     print(f"  {'sum':<9}" + "".join(
         f"{sum(v for (_, k), v in t.items() if k == 'forward'):8.3f}"
         f"{sum(v for (_, k), v in t.items() if k == 'backward'):8.3f}  " for t in layer_ms.values()))
+
+    print("\nWhere FusedLeNetBN's step goes, timed inside training steps (median ms):")
+    for depth, label, ms in contenders["fmcnn fused"].fused_stage_ms(max(50, args.repeats // 3)):
+        print(f"  {'  ' * depth}{label:<{64 - 2 * depth}} {ms:6.3f}")
 
     print("\nInference, the 10,000 test images at batch 1000 (median of 5 passes, interleaved):")
     numpy_models = [c.model for c in contenders.values() if isinstance(c, NumpyContender)]

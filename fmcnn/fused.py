@@ -27,11 +27,19 @@ layered model itself work unchanged. What it does differently:
    goes into the filters and the shift, a constant per channel, is added
    after pooling (max(z + s) = max(z) + s).
 7. Evaluation runs through a large batch in slices that fit in the caches.
+8. conv2's weight gradient and the rest of the backward pass (conv2's input
+   gradient, block 1, conv1's weight gradient) need only dL/dz2, not each
+   other: a second thread computes the first while this one goes on. NumPy
+   releases Python's global interpreter lock inside matrix products, so the
+   two run on two cores; each product is computed exactly as before, so the
+   numbers do not change.
 
 Every step is a formula of the chapters in another order; only the packaging
 differs. Results agree with the layered model up to float32 rounding
 (tests/test_fused.py). The layered model stays the reference: read it first.
 """
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -44,6 +52,10 @@ LAYOUT = ("conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "f
 
 
 EVAL_CHUNK = 64
+
+# One helper thread for point 8 (started on first use). It never spins: while it has no
+# product to compute it sleeps, so on a busy machine it costs nothing but a wait.
+_HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fmcnn-fused")
 
 
 def im2col_channels_last(x, kernel_size, out=None):
@@ -275,11 +287,12 @@ class FusedLeNetBN:
                 g *= fc_inputs[i] > 0                                            # the ReLU before fc[i]
         (conv1, _), (conv2, _) = self._blocks
         dz2 = self._bn_relu_pool_backward(g.reshape(pooled_shape), 1, cache2)     # (N, 16, 10, 10)
-        # dW = sum_n G_n cols_n, G_n = dz2[n] as (16, 100); columns (di, dj, c) back to (c, di, dj).
-        dw2 = (dz2.reshape(*dz2.shape[:2], -1) @ cols2).sum(axis=0)
-        conv2.weight.grad += dw2.reshape(dw2.shape[0], 5, 5, -1).transpose(0, 3, 1, 2)
+        # dW = sum_n G_n cols_n, G_n = dz2[n] as (16, 100), on the helper thread (point 8).
+        dw2 = _HELPER.submit(lambda: (dz2.reshape(*dz2.shape[:2], -1) @ cols2).sum(axis=0))
         dz1 = self._bn_relu_pool_backward(self._input_grad_banded(dz2, conv2), 0, cache1)
         conv1.weight.grad += weight_grad(cols1, dz1.reshape(*dz1.shape[:2], -1)).reshape(conv1.weight.data.shape)
+        dw2 = dw2.result()                                                        # waits for the helper, if need be
+        conv2.weight.grad += dw2.reshape(dw2.shape[0], 5, 5, -1).transpose(0, 3, 1, 2)   # columns (di, dj, c) back to (c, di, dj)
         self._cache = None
 
     def _input_grad_banded(self, dz, conv):
