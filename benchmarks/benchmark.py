@@ -3,7 +3,7 @@
 Prints figures; asserts nothing. Timings on shared machines drift between fast
 and slow modes, so every figure is a median over repeats and the contenders
 (this fmcnn's layered model and its FusedLeNetBN, a baseline checkout of fmcnn,
-PyTorch) take turns step by step.
+PyTorch) take turns of 20 untimed and 20 timed training steps.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/benchmark.py [--repeats 300] [--torch-threads 1]
         [--baseline DIR]   # another checkout, e.g. `git worktree add /tmp/before <commit>`
@@ -167,14 +167,28 @@ class TorchContender:
                 self.model(t[i:i + 1000])
 
 
-def interleaved_medians(contenders, repeats):
-    """Run one step of each contender in turn, ``repeats`` times; median ms per contender."""
+STEP_TURN, STEP_WARMUP = 20, 20
+
+
+def interleaved_medians(contenders, repeats, turn=1, warmup=0):
+    """Let the contenders take turns, each turn ``warmup`` untimed and ``turn`` timed calls, until
+    each has ``repeats`` timed calls; median ms per contender.
+
+    Taking turns keeps a slow spell of a shared machine from landing on one contender only.
+    The untimed calls let a contender reach its steady state again: after another library's
+    steps its data is out of the caches, and PyTorch's idle worker threads keep spinning on
+    the second core for about a tenth of a second after its last step (fmcnn's fused step
+    measured 7.6 ms right after a turn of PyTorch steps, 5.8 ms fifteen steps later).
+    """
     times = {name: [] for name in contenders}
-    for _ in range(repeats):
+    for _ in range(max(1, repeats // turn)):
         for name, fn in contenders.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
+            for _ in range(warmup):
+                fn()
+            for _ in range(turn):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
     return {name: 1e3 * statistics.median(t) for name, t in times.items()}
 
 
@@ -219,16 +233,19 @@ def main():
     if torch is not None:
         print(f"PyTorch threads: {torch.get_num_threads()}")
 
-    step_ms = interleaved_medians({name: c.step for name, c in contenders.items()}, args.repeats)
+    step_ms = interleaved_medians({name: c.step for name, c in contenders.items()}, args.repeats,
+                                  STEP_TURN, STEP_WARMUP)
     ref = step_ms["fmcnn"]
-    print(f"\nTraining step (forward + loss + backward + Adam), median of {args.repeats}, interleaved:")
+    turns = max(1, args.repeats // STEP_TURN)
+    print(f"\nTraining step (forward + loss + backward + Adam), median of {turns * STEP_TURN}, in turns of "
+          f"{STEP_WARMUP} untimed and {STEP_TURN} timed steps:")
     for name, ms in step_ms.items():
         print(f"  {name:<34} {ms:7.2f} ms/step   {ms / ref:5.2f} x fmcnn")
     if len(numpy_contenders) > 1:
         base = numpy_contenders[next(n for n in numpy_contenders if n != "fmcnn")].model
         diff = max(float(np.max(np.abs(p.data - q.data)))
                    for p, q in zip(numpy_contenders["fmcnn"].model.parameters(), base.parameters()))
-        print(f"  after the same {args.repeats + 10} steps from the same start, the largest difference "
+        print(f"  after the same {10 + turns * (STEP_WARMUP + STEP_TURN)} steps from the same start, the largest difference "
               f"between fmcnn's and the baseline's parameters is {diff:.3g}")
 
     print("\nPer layer, timed inside training steps (median ms):")

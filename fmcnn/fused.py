@@ -27,12 +27,15 @@ layered model itself work unchanged. What it does differently:
    goes into the filters and the shift, a constant per channel, is added
    after pooling (max(z + s) = max(z) + s).
 7. Evaluation runs through a large batch in slices that fit in the caches.
-8. conv2's weight gradient and the rest of the backward pass (conv2's input
-   gradient, block 1, conv1's weight gradient) need only dL/dz2, not each
-   other: a second thread computes the first while this one goes on. NumPy
-   releases Python's global interpreter lock inside matrix products, so the
-   two run on two cores; each product is computed exactly as before, so the
-   numbers do not change.
+8. Two cores without BLAS threads. NumPy releases Python's global interpreter
+   lock inside a matrix product, so a helper thread can run one product while
+   this thread runs another. conv2's forward product and its banded product
+   are each split into two halves of rows, one half per thread, and conv2's
+   weight gradient runs on the helper while this thread computes the rest of
+   the backward pass (block 1, conv1's weight gradient), which needs only
+   dL/dz2 as well. BLAS computes each row of a product on its own, so the
+   halves hold the same numbers as one call (tests/test_fused.py checks this
+   to the last bit).
 
 Every step is a formula of the chapters in another order; only the packaging
 differs. Results agree with the layered model up to float32 rounding
@@ -56,6 +59,18 @@ EVAL_CHUNK = 64
 # One helper thread for point 8 (started on first use). It never spins: while it has no
 # product to compute it sleeps, so on a busy machine it costs nothing but a wait.
 _HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fmcnn-fused")
+
+
+def on_two_cores(compute, n):
+    """Call compute(lo, hi) for the first half of range(n) on the helper thread and for the second half here.
+
+    Returns when both are done. Handing a task over costs tens of microseconds,
+    so this pays only for products of a few hundred microseconds or more.
+    """
+    half = n // 2
+    first = _HELPER.submit(compute, 0, half)
+    compute(half, n)
+    first.result()
 
 
 def im2col_channels_last(x, kernel_size, out=None):
@@ -208,8 +223,11 @@ class FusedLeNetBN:
         w = w.astype(dtype, copy=False)
         if i == 0:
             return w @ cols                                           # a GEMM per image: (O, 25) @ (25, Ho*Wo)
-        z = cols.reshape(-1, cols.shape[2]) @ w.T                     # one GEMM: (N*Ho*Wo, 150) @ (150, O)
-        return np.ascontiguousarray(z.reshape(cols.shape[0], -1, w.shape[0]).transpose(0, 2, 1))   # channels first again
+        N, P, K = cols.shape
+        rows, w_t = cols.reshape(N * P, K), w.T
+        z = np.empty((N * P, w.shape[0]), dtype)                      # one GEMM, (N*Ho*Wo, 150) @ (150, O),
+        on_two_cores(lambda lo, hi: np.matmul(rows[lo:hi], w_t, out=z[lo:hi]), N * P)   # half of its rows per core (point 8)
+        return np.ascontiguousarray(z.reshape(N, P, -1).transpose(0, 2, 1))   # channels first again
 
     def _eval_scale_shift(self, i):
         """Evaluation-mode BatchNorm after block i's convolution as out = z * scale + shift, with
@@ -287,23 +305,25 @@ class FusedLeNetBN:
                 g *= fc_inputs[i] > 0                                            # the ReLU before fc[i]
         (conv1, _), (conv2, _) = self._blocks
         dz2 = self._bn_relu_pool_backward(g.reshape(pooled_shape), 1, cache2)     # (N, 16, 10, 10)
-        # dW = sum_n G_n cols_n, G_n = dz2[n] as (16, 100), on the helper thread (point 8).
+        dx2 = self._input_grad_banded(dz2, conv2)
+        # dW = sum_n G_n cols_n, G_n = dz2[n] as (16, 100), on the helper thread while this one goes on (point 8).
         dw2 = _HELPER.submit(lambda: (dz2.reshape(*dz2.shape[:2], -1) @ cols2).sum(axis=0))
-        dz1 = self._bn_relu_pool_backward(self._input_grad_banded(dz2, conv2), 0, cache1)
+        dz1 = self._bn_relu_pool_backward(dx2, 0, cache1)
         conv1.weight.grad += weight_grad(cols1, dz1.reshape(*dz1.shape[:2], -1)).reshape(conv1.weight.data.shape)
         dw2 = dw2.result()                                                        # waits for the helper, if need be
         conv2.weight.grad += dw2.reshape(dw2.shape[0], 5, 5, -1).transpose(0, 3, 1, 2)   # columns (di, dj, c) back to (c, di, dj)
         self._cache = None
 
     def _input_grad_banded(self, dz, conv):
-        """conv2's dL/dx from one banded product (point 5). dz: (N, O, 10, 10) -> (N, C, 14, 14).
+        """conv2's dL/dx from banded products (point 5). dz: (N, O, 10, 10) -> (N, C, 14, 14).
 
         Chapter 13 multiplies each row of dz, all Wo = 10 columns, by one banded
         matrix with 14 columns per (a, c): 2.8 times the necessary multiply-adds,
         the zeros outside the band. Here each row is cut into two halves of 5
         columns, which reach 5 + 4 = 9 columns of dx: half the band matrix, 1.8
-        times the work. dx is built channels last, so that every row addition
-        moves runs of 9 * C = 54 numbers.
+        times the work. The first halves of all rows make one product and the
+        second halves another, one per core (point 8). dx is built channels
+        last, so that every row addition moves runs of 9 * C = 54 numbers.
         """
         N, O, Ho, Wo = dz.shape
         C, k, half = conv.in_channels, 5, Wo // 2
@@ -316,8 +336,11 @@ class FusedLeNetBN:
         band = as_strided(t, (O, half, k, k, C), (s[0], s[1] + s[3], s[2], s[3], s[4]))   # band[o, j, a, b, c] is t[o, j, a, j + b, c]
         band[...] = conv.weight.data.transpose(0, 2, 3, 1)[:, None]
         # One row per (half h, image n, row i), holding dz[n, :, i, h * half:(h + 1) * half].
-        rows = np.ascontiguousarray(dz.reshape(N, O, Ho, 2, half).transpose(3, 0, 2, 1, 4))
-        r = (rows.reshape(-1, O * half) @ t.reshape(O * half, -1)).reshape(2, N, Ho, k, span, C)
+        rows = np.ascontiguousarray(dz.reshape(N, O, Ho, 2, half).transpose(3, 0, 2, 1, 4)).reshape(2, N * Ho, O * half)
+        t = t.reshape(O * half, -1)
+        r = np.empty((2, N * Ho, t.shape[1]), dtype=dz.dtype)
+        on_two_cores(lambda lo, hi: np.matmul(rows[lo:hi], t, out=r[lo:hi]), 2)    # one half per core (point 8)
+        r = r.reshape(2, N, Ho, k, span, C)
         dx = np.zeros((N, Ho + k - 1, Wo + k - 1, C), dtype=dz.dtype)            # channels last
         for h in range(2):
             for a in range(k):

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+import fmcnn.fused as fused_module
 from fmcnn.data import load_fashion_mnist
 from fmcnn.fused import FusedLeNetBN, im2col_channels_last, pool_2x2, pool_2x2_backward
 from fmcnn.gradcheck import check_model
@@ -150,3 +151,30 @@ def test_bad_models_and_inputs_are_explained():
         fused.forward(np.zeros((2, 1, 28, 28), np.uint8))
     with pytest.raises(RuntimeError, match="forward pass"):
         fused.backward(np.zeros((2, 10), np.float32))
+
+
+def test_on_two_cores_covers_the_range_once():
+    for n in (2, 7, 6400):
+        calls = []
+        fused_module.on_two_cores(lambda lo, hi: calls.append((lo, hi)), n)
+        assert sorted(calls) == [(0, n // 2), (n // 2, n)]
+
+
+def test_two_cores_give_the_numbers_of_one(images, monkeypatch):
+    # Point 8 claims that a product split over two threads holds the same numbers as one call.
+    # Run a float32 training step and an evaluation pass as shipped, then again with every
+    # split product computed as one call on this thread, and compare to the last bit.
+    x, y = images
+
+    def run():
+        model = lenet_bn(seed=3)
+        net = FusedLeNetBN(model)
+        logits, loss = loss_and_backward(net, x, y)
+        return logits, loss, [p.grad.copy() for p in model.parameters()], net.eval().forward(x)
+
+    on_two = run()
+    monkeypatch.setattr(fused_module, "on_two_cores", lambda compute, n: compute(0, n))
+    on_one = run()
+    assert on_two[1] == on_one[1]
+    for a, b in zip([on_two[0], on_two[3], *on_two[2]], [on_one[0], on_one[3], *on_one[2]]):
+        assert a.dtype == np.float32 and np.array_equal(a, b)
