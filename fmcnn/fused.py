@@ -41,6 +41,7 @@ Every step is a formula of the chapters in another order; only the packaging
 differs. Results agree with the layered model up to float32 rounding
 (tests/test_fused.py). The layered model stays the reference: read it first.
 """
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -59,6 +60,17 @@ EVAL_CHUNK = 64
 # One helper thread for point 8 (started on first use). It never spins: while it has no
 # product to compute it sleeps, so on a busy machine it costs nothing but a wait.
 _HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fmcnn-fused")
+
+
+def _new_helper():
+    global _HELPER
+    _HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fmcnn-fused")
+
+
+if hasattr(os, "register_at_fork"):
+    # Threads do not survive fork(): a child process would hand its products to a helper that
+    # no longer exists and wait for ever. Each child starts a helper of its own instead.
+    os.register_at_fork(after_in_child=_new_helper)
 
 
 def on_two_cores(compute, n):

@@ -1,3 +1,5 @@
+import multiprocessing
+
 import numpy as np
 import pytest
 
@@ -178,3 +180,21 @@ def test_two_cores_give_the_numbers_of_one(images, monkeypatch):
     assert on_two[1] == on_one[1]
     for a, b in zip([on_two[0], on_two[3], *on_two[2]], [on_one[0], on_one[3], *on_one[2]]):
         assert a.dtype == np.float32 and np.array_equal(a, b)
+
+
+def _step_in_child(x, y):
+    loss_and_backward(FusedLeNetBN(lenet_bn(seed=0)), x, y)
+
+
+def test_a_forked_process_can_run_the_fused_pass(images):
+    # The parent's helper thread does not exist in a fork()ed child; without a fresh one the
+    # child's first split product would wait for ever.
+    x, y = images
+    loss_and_backward(FusedLeNetBN(lenet_bn(seed=0)), x, y)         # the parent's helper thread is running
+    child = multiprocessing.get_context("fork").Process(target=_step_in_child, args=(x, y))
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+        child.join()
+    assert child.exitcode == 0
