@@ -77,30 +77,24 @@ class NumpyContender:
         a pass is its median minus its parts' medians.
         """
         fused, net = sys.modules[type(self.net).__module__], self.net
-        block = "block {}: BatchNorm, ReLU, 2x2 max pooling".format
-        forward = [(fused, "im2col", lambda a: "conv1 im2col"),
-                   (net, "_conv_product", lambda a: f"conv{a[0] + 1} matrix product"),
-                   (net, "_bn_relu_pool", lambda a: block(a[1] + 1)),
-                   (fused, "im2col_channels_last", lambda a: "conv2 im2col, channels last")]
-        backward = [(net, "_bn_relu_pool_backward", lambda a: block(a[1] + 1)),
-                    (net, "_input_grad_banded", lambda a: "conv2 input gradient (banded product)"),
-                    (fused, "weight_grad", lambda a: "conv1 weight gradient")]
-        whole = [(net, "forward", lambda a: "forward"), (net, "backward", lambda a: "backward"),
-                 (self.loss_fn, "forward", lambda a: "loss"), (self.loss_fn, "backward", lambda a: "loss"),
-                 (self.opt, "step", lambda a: "Adam")]
-        targets = [(owner, attr, lambda a, key=key, kind=kind: (kind, key(a)))
-                   for kind, group in (("forward", forward), ("backward", backward), ("step", whole))
-                   for owner, attr, key in group]
+        stages = {"conv1_and_sums": "conv1 and its sums (two cores)",
+                  "centre": "block 1: centring, sums of squares (two cores)",
+                  "pool1_and_conv2": "block 1: scale, pool, ReLU; conv2 (two cores)",
+                  "conv2_back": "block 2, conv2 (banded), block 1's sums (two cores)",
+                  "conv1_back": "block 1, conv1 (two cores)"}
+        targets = [(fused, "on_two_cores", lambda a: stages.get(a[0].__name__, a[0].__name__)),
+                   (net, "forward", lambda a: "forward"), (net, "backward", lambda a: "backward"),
+                   (self.loss_fn, "forward", lambda a: "loss"), (self.loss_fn, "backward", lambda a: "loss"),
+                   (self.opt, "step", lambda a: "Adam")]
         ms = timed_calls(self.step, repeats, targets, sum_per_step=True)
         rows = []
-        for kind, rest in (("forward", "fc layers and the rest"),
-                           ("backward", "fc layers, conv2 weight gradient (helper thread) and the rest")):
-            parts = [(label, t) for (k, label), t in ms.items() if k == kind]
-            rows += [(0, kind, ms[("step", kind)])] + [(1, label, t) for label, t in parts]
-            rows.append((1, rest, ms[("step", kind)] - sum(t for _, t in parts)))
+        for kind, parts, rest in (("forward", list(stages.values())[:3], "this thread: BatchNorm's sums, block 2, fc layers"),
+                                  ("backward", list(stages.values())[3:], "this thread: fc layers, block 2's sums, the rest")):
+            rows += [(0, kind, ms[kind])] + [(1, label, ms[label]) for label in parts]
+            rows.append((1, rest, ms[kind] - sum(ms[label] for label in parts)))
             if kind == "forward":
-                rows.append((0, "loss, forward and backward", ms[("step", "loss")]))
-        return rows + [(0, "Adam", ms[("step", "Adam")])]
+                rows.append((0, "loss, forward and backward", ms["loss"]))
+        return rows + [(0, "Adam", ms["Adam"])]
 
 
 def timed_calls(step, repeats, targets, sum_per_step=False):

@@ -20,22 +20,22 @@ layered model itself work unchanged. What it does differently:
 3. Pooling's backward pass writes every input position exactly once (2 x 2
    windows tile the map): no zero fill and no ``+=``.
 4. conv2 unfolds its input channels last, copying runs of 30 numbers instead
-   of 10, and multiplies all images' windows in one GEMM.
+   of 10, and multiplies the windows of many images in one GEMM.
 5. conv2's input gradient is a product with a banded matrix (chapter 13),
    cut into two halves that waste less work on the zeros outside the band.
 6. In evaluation mode BatchNorm is a fixed per-channel affine map: the scale
    goes into the filters and the shift, a constant per channel, is added
    after pooling (max(z + s) = max(z) + s).
 7. Evaluation runs through a large batch in slices that fit in the caches.
-8. Two cores without BLAS threads. NumPy releases Python's global interpreter
-   lock inside a matrix product, so a helper thread can run one product while
-   this thread runs another. conv2's forward product and its banded product
-   are each split into two halves of rows, one half per thread, and conv2's
-   weight gradient runs on the helper while this thread computes the rest of
-   the backward pass (block 1, conv1's weight gradient), which needs only
-   dL/dz2 as well. BLAS computes each row of a product on its own, so the
-   halves hold the same numbers as one call (tests/test_fused.py checks this
-   to the last bit).
+8. Two cores, meeting at BatchNorm. Only BatchNorm's batch statistics mix
+   images; every other computation runs image by image. So each pass is cut
+   into stages at BatchNorm's sums, and in each stage the first half of the
+   batch runs on a helper thread while this thread runs the second half
+   (:func:`on_two_cores`); between stages this thread adds the two halves'
+   per-image sums. NumPy releases Python's global interpreter lock inside
+   matrix products and array loops, so the halves run on two cores. Every
+   image is computed as in one call and the sums are added in the same order,
+   so the numbers do not change (tests/test_fused.py checks to the last bit).
 
 Every step is a formula of the chapters in another order; only the packaging
 differs. Results agree with the layered model up to float32 rounding
@@ -47,8 +47,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .nn.batchnorm import channel_sum
-from .nn.conv import conv_output_size, im2col, reuse_or_empty, weight_grad
+from .nn.batchnorm import image_channel_sums, image_sums_of_squares
+from .nn.conv import conv_output_size, im2col, reuse_or_empty
 from .nn.module import check_input
 
 LAYOUT = ("conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "flatten1",
@@ -58,7 +58,7 @@ LAYOUT = ("conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "f
 EVAL_CHUNK = 64
 
 # One helper thread for point 8 (started on first use). It never spins: while it has no
-# product to compute it sleeps, so on a busy machine it costs nothing but a wait.
+# work it sleeps, so on a busy machine it costs nothing but a wait.
 _HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fmcnn-fused")
 
 
@@ -77,12 +77,17 @@ def on_two_cores(compute, n):
     """Call compute(lo, hi) for the first half of range(n) on the helper thread and for the second half here.
 
     Returns when both are done. Handing a task over costs tens of microseconds,
-    so this pays only for products of a few hundred microseconds or more.
+    so this pays only for stages of a few hundred microseconds or more.
     """
     half = n // 2
     first = _HELPER.submit(compute, 0, half)
     compute(half, n)
     first.result()
+
+
+def one_call(compute, n):
+    """compute(0, n): the whole range in one call on this thread, for work too small to hand over."""
+    compute(0, n)
 
 
 def im2col_channels_last(x, kernel_size, out=None):
@@ -104,14 +109,15 @@ def im2col_channels_last(x, kernel_size, out=None):
     return out
 
 
-def pool_2x2(y):
+def pool_2x2(y, out=(None, None)):
     """2x2 max pooling in two steps, across columns then across rows: y (N, C, H, W) -> (wmax (N, C, H, W/2), out (N, C, H/2, W/2)).
 
     The second step compares whole rows, which lie contiguous in memory, and
-    the backward pass retraces both steps (:func:`pool_2x2_backward`).
+    the backward pass retraces both steps (:func:`pool_2x2_backward`). ``out``:
+    arrays to write wmax and the result into (None: new ones).
     """
-    wmax = np.maximum(y[..., 0::2], y[..., 1::2])
-    return wmax, np.maximum(wmax[:, :, 0::2], wmax[:, :, 1::2])
+    wmax = np.maximum(y[..., 0::2], y[..., 1::2], out=out[0])
+    return wmax, np.maximum(wmax[:, :, 0::2], wmax[:, :, 1::2], out=out[1])
 
 
 def pool_2x2_backward(g, y, wmax, out):
@@ -193,53 +199,72 @@ class FusedLeNetBN:
         check_input(x, 4, "FusedLeNetBN")
         if x.shape[1:] != (1, 28, 28):
             raise ValueError(f"FusedLeNetBN expects images of shape (N, 1, 28, 28), got {x.shape}.")
-        N = x.shape[0]
+        N, dtype = x.shape[0], x.dtype
         if not self.training and N > EVAL_CHUNK:
             # Images are independent in evaluation mode. In slices of EVAL_CHUNK, the im2col
             # matrices (7 MB) stay in the processor's caches; at batch 1000 (140 MB) every
             # product would stream them from main memory (point 7).
             return np.concatenate([self.forward(x[i:i + EVAL_CHUNK]) for i in range(0, N, EVAL_CHUNK)])
         padded = self._padded
-        if padded is None or padded.shape[0] != N or padded.dtype != x.dtype:
-            self._padded = padded = np.zeros((N, 1, 32, 32), dtype=x.dtype)   # the zero border is never written
+        if padded is None or padded.shape[0] != N or padded.dtype != dtype:
+            self._padded = padded = np.zeros((N, 1, 32, 32), dtype=dtype)   # the zero border is never written
         padded[:, :, 2:-2, 2:-2] = x
-        self._cols[0] = cols1 = im2col(padded, 5, out=self._cols[0])                  # (N, 25, 28*28)
-        z1 = self._conv_product(0, cols1, x.dtype)                                     # (N, 6, 28*28)
-        a1, cache1 = self._bn_relu_pool(z1.reshape(N, -1, 28, 28), 0)
-        self._cols[1] = cols2 = im2col_channels_last(a1, 5, out=self._cols[1])        # (N, 10*10, 25*6) (point 4)
-        z2 = self._conv_product(1, cols2, x.dtype)                                     # (N, 16, 10*10)
-        a2, cache2 = self._bn_relu_pool(z2.reshape(N, -1, 10, 10), 1)
-        h = a2.reshape(N, -1)
-        fc_inputs = []
-        for i, fc in enumerate(self._fcs):
-            fc_inputs.append(h)
-            h = h @ fc.weight.data.T.astype(x.dtype, copy=False) + fc.bias.data.astype(x.dtype, copy=False)
-            if i < 2:
-                np.maximum(h, 0, out=h)
-        if self.training:
-            self._cache = ((cols1, cache1), (cols2, cache2), fc_inputs, a2.shape)
-        return h
+        (conv1, _), (conv2, _) = self._blocks
+        C1, C2 = conv1.out_channels, conv2.out_channels
+        cols1 = self._cols[0] = reuse_or_empty(self._cols[0], (N, 25, 28 * 28), dtype)
+        cols2 = self._cols[1] = reuse_or_empty(self._cols[1], (N, 10 * 10, 25 * C1), dtype)
+        w1, w2 = self._filters(0, dtype), self._filters(1, dtype)
+        z1, a1, z2 = np.empty((N, C1, 28, 28), dtype), np.empty((N, C1, 14, 14), dtype), np.empty((N, C2, 10, 10), dtype)
 
-    def _weight_matrix(self, i):
-        """Block i's filters as an (O, C*k*k) matrix whose columns follow its im2col rows:
-        (c, di, dj) for conv1 (chapter 4's order), (di, dj, c) for conv2 (channels last)."""
+        def conv1_images(lo, hi):
+            im2col(padded[lo:hi], 5, out=cols1[lo:hi])                                  # (n, 25, 28*28)
+            np.matmul(w1, cols1[lo:hi], out=z1[lo:hi].reshape(hi - lo, C1, -1))         # a GEMM per image
+
+        def conv2_images(lo, hi):
+            im2col_channels_last(a1[lo:hi], 5, out=cols2[lo:hi])                        # (n, 10*10, 25*C1) (point 4)
+            z = cols2[lo:hi].reshape(-1, cols2.shape[2]) @ w2.T                         # one GEMM: (n*100, 25*C1) @ (25*C1, C2)
+            z2[lo:hi] = z.reshape(hi - lo, 10, 10, C2).transpose(0, 3, 1, 2)            # channels first again
+
+        if not self.training:
+            def images(lo, hi):                                                          # no image depends on another
+                conv1_images(lo, hi)
+                self._eval_pool(z1[lo:hi], 0, out=a1[lo:hi])
+                conv2_images(lo, hi)
+            on_two_cores(images, N)
+            return self._fc_forward(self._eval_pool(z2, 1))
+
+        # Training. BatchNorm's batch statistics are where the images meet (point 8): each half of
+        # the batch computes its images' sums, and this thread adds them up between the stages.
+        sums1 = np.empty((N, C1), dtype)
+
+        def conv1_and_sums(lo, hi):
+            conv1_images(lo, hi)
+            sums1[lo:hi] = image_channel_sums(z1[lo:hi])
+
+        on_two_cores(conv1_and_sums, N)
+        block1 = self._normalize(0, z1, sums1, on_two_cores, out=a1)
+
+        def pool1_and_conv2(lo, hi):
+            self._pool_block(block1, lo, hi)
+            conv2_images(lo, hi)
+
+        on_two_cores(pool1_and_conv2, N)
+        # Block 2 has 16 x 10 x 10 values per image: too little to be worth a hand-off.
+        block2 = self._normalize(1, z2, image_channel_sums(z2), one_call, out=np.empty((N, C2, 5, 5), dtype))
+        self._pool_block(block2, 0, N)
+        logits, fc_inputs = self._fc_forward(block2["out"], keep_inputs=True)
+        self._cache = (cols1, block1, cols2, block2, fc_inputs)
+        return logits
+
+    def _filters(self, i, dtype):
+        """Block i's filters as an (O, C*k*k) matrix whose columns follow its im2col rows: (c, di, dj)
+        for conv1 (chapter 4's order), (di, dj, c) for conv2 (channels last). In evaluation mode each
+        filter is scaled by BatchNorm's factor (point 6)."""
         w = self._blocks[i][0].weight.data
-        return (w if i == 0 else w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
-
-    def _conv_product(self, i, cols, dtype):
-        """Block i's convolution without bias, (N, O, Ho*Wo). In evaluation mode each filter
-        is first scaled by BatchNorm's factor (point 6)."""
-        w = self._weight_matrix(i)
+        w = (w if i == 0 else w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
         if not self.training:
             w = w * self._eval_scale_shift(i)[0][:, None]
-        w = w.astype(dtype, copy=False)
-        if i == 0:
-            return w @ cols                                           # a GEMM per image: (O, 25) @ (25, Ho*Wo)
-        N, P, K = cols.shape
-        rows, w_t = cols.reshape(N * P, K), w.T
-        z = np.empty((N * P, w.shape[0]), dtype)                      # one GEMM, (N*Ho*Wo, 150) @ (150, O),
-        on_two_cores(lambda lo, hi: np.matmul(rows[lo:hi], w_t, out=z[lo:hi]), N * P)   # half of its rows per core (point 8)
-        return np.ascontiguousarray(z.reshape(N, P, -1).transpose(0, 2, 1))   # channels first again
+        return w.astype(dtype, copy=False)
 
     def _eval_scale_shift(self, i):
         """Evaluation-mode BatchNorm after block i's convolution as out = z * scale + shift, with
@@ -248,65 +273,97 @@ class FusedLeNetBN:
         scale = bn.weight.data / np.sqrt(bn.running_var + bn.eps)
         return scale, bn.bias.data + (conv.bias.data - bn.running_mean) * scale
 
-    def _bn_relu_pool(self, z, i):
-        """BatchNorm, ReLU and 2x2 max pooling of block i's convolution output z: (N, C, H, W) -> (N, C, H/2, W/2).
+    def _eval_pool(self, z, i, out=None):
+        """Evaluation mode: pooling, BatchNorm's shift and ReLU of block i. z comes from BatchNorm-scaled
+        filters (point 6): (n, C, H, W) -> (n, C, H/2, W/2)."""
+        out = pool_2x2(z, out=(None, out))[1]
+        out += self._eval_scale_shift(i)[1].astype(z.dtype)[:, None, None]
+        return np.maximum(out, 0, out=out)
 
-        Training mode: z is the convolution without its bias (point 1); the
-        running mean gets the bias added back, so it matches the layered model's.
-        Evaluation mode: z comes from BatchNorm-scaled filters (point 6).
+    def _fc_forward(self, a2, keep_inputs=False):
+        """fc1, ReLU, fc2, ReLU, fc3 on the flattened block-2 output: (N, C2, 5, 5) -> logits (N, 10)
+        (and, with ``keep_inputs``, the three layers' inputs)."""
+        h, inputs = a2.reshape(len(a2), -1), []
+        for i, fc in enumerate(self._fcs):
+            inputs.append(h)
+            h = h @ fc.weight.data.T.astype(h.dtype, copy=False) + fc.bias.data.astype(h.dtype, copy=False)
+            if i < 2:
+                np.maximum(h, 0, out=h)
+        return (h, inputs) if keep_inputs else h
+
+    def _normalize(self, i, z, sums, run, out):
+        """Training-mode BatchNorm statistics of block i's convolution output z: (N, C, H, W), given
+        its images' channel sums (N, C); centres z in place.
+
+        z is the convolution without its bias (point 1); the running mean gets the bias added
+        back, so it matches the layered model's. ``run(compute, N)`` runs the per-image pass
+        (:func:`on_two_cores`, or :func:`one_call`). Returns the block's state: what pooling
+        (:meth:`_pool_block`, which writes the block's output into ``out``) and the backward
+        pass need.
         """
         conv, bn = self._blocks[i]
-        if not self.training:
-            _, out = pool_2x2(z)
-            out += self._eval_scale_shift(i)[1].astype(z.dtype)[:, None, None]
-            return np.maximum(out, 0, out=out), None
         N, C, H, W = z.shape
         m = N * H * W
-        mean = channel_sum(z) / m
-        centred = np.subtract(z, mean[:, None, None], out=z)                   # z is ours: work in place
-        c = centred.reshape(N, C, 1, -1)
-        var = (c @ c.transpose(0, 1, 3, 2)).sum(axis=(0, 2, 3)) / m            # sums of squares as dot products: no temporary
+        mean = sums.sum(axis=0) / m
+        squares = np.empty_like(sums)
+
+        def centre(lo, hi):
+            c = np.subtract(z[lo:hi], mean[:, None, None], out=z[lo:hi])               # z is ours: work in place
+            squares[lo:hi] = image_sums_of_squares(c)
+
+        run(centre, N)
+        var = squares.sum(axis=0) / m
         bn.update_running_stats(mean + conv.bias.data, var, m)
         inv_std = (1.0 / np.sqrt(var + bn.eps)).astype(z.dtype)
         gamma = bn.weight.data.astype(z.dtype, copy=False)
         sign = np.where(gamma < 0, -1, 1).astype(z.dtype)
-        u = np.multiply(centred, (sign * inv_std)[:, None, None], out=centred)   # u = sign * x_hat (point 2)
-        wmax, pooled_u = pool_2x2(u)
-        out = pooled_u * np.abs(gamma)[:, None, None]
-        out += bn.bias.data.astype(z.dtype, copy=False)[:, None, None]
-        np.maximum(out, 0, out=out)                                            # ReLU after pooling (point 2)
-        return out, (u, wmax, pooled_u, out, inv_std, sign)
+        return dict(u=z, scale=sign * inv_std, inv_std=inv_std, sign=sign, gamma=gamma,
+                    beta=bn.bias.data.astype(z.dtype, copy=False), out=out,
+                    wmax=np.empty((N, C, H, W // 2), z.dtype), pooled_u=np.empty((N, C, H // 2, W // 2), z.dtype))
 
-    def _bn_relu_pool_backward(self, grad_out, i, cache):
-        """grad_out: (N, C, H/2, W/2) -> dL/dz: (N, C, H, W) for block i; adds BatchNorm's parameter gradients."""
+    @staticmethod
+    def _pool_block(block, lo, hi):
+        """Images lo:hi of a block in training mode: u = sign(gamma) * x_hat, 2x2 max pooling of u,
+        then |gamma| * pooled + beta and ReLU on a quarter of the values (point 2), into block["out"]."""
+        u = np.multiply(block["u"][lo:hi], block["scale"][:, None, None], out=block["u"][lo:hi])
+        pool_2x2(u, out=(block["wmax"][lo:hi], block["pooled_u"][lo:hi]))
+        a = np.multiply(block["pooled_u"][lo:hi], np.abs(block["gamma"])[:, None, None], out=block["out"][lo:hi])
+        a += block["beta"][:, None, None]
+        np.maximum(a, 0, out=a)
+
+    def _block_grads(self, i, block, sums):
+        """BatchNorm's parameter gradients for block i, from the images' sums (N, C) of g and of
+        g * pooled_u, where g is the gradient at the block's output times ReLU's mask; returns the
+        per-channel a, k1 and k0 of dz = (a * g routed to the window maxima) + u * k1 + k0 (chapter 7)."""
         bn = self._blocks[i][1]
-        u, wmax, pooled_u, out, inv_std, sign = cache
-        N, C, H, W = u.shape
-        m = N * H * W
-        g = grad_out * (out > 0)                                               # ReLU's backward pass, on the pooled map
+        u, sign, dtype = block["u"], block["sign"], block["u"].dtype
         # dL/dy is g at each window's maximum and 0 elsewhere, so BatchNorm's sums over
         # all of dy reduce to sums over the pooled map: dbeta = sum(dy) = sum(g) and
         # dgamma = sum(dy * x_hat) = sum(g * x_hat at the maxima) = sign * sum(g * pooled_u).
-        dbeta = channel_sum(g)
-        dgamma = sign * channel_sum(g * pooled_u)
+        dbeta, dgamma = sums[0].sum(axis=0), sign * sums[1].sum(axis=0)
         bn.weight.grad += dgamma
         bn.bias.grad += dbeta
-        # Chapter 7: dz = a * (dy - dbeta / m - x_hat * dgamma / m) with a = gamma * inv_std and x_hat = sign * u,
-        # assembled as (a * dy, routed from the pooled map) + (u * k1 + k0), k1 and k0 per channel.
-        a = bn.weight.data.astype(u.dtype, copy=False) * inv_std
-        dz = pool_2x2_backward(g * a[:, None, None], u, wmax, pooled_u)        # every position written once (point 3)
-        k1, k0 = (-a * sign * dgamma / m).astype(u.dtype), (-a * dbeta / m).astype(u.dtype)
-        rest = np.multiply(u, k1[:, None, None], out=u)                         # u is not needed any more
+        m = u.shape[0] * u.shape[2] * u.shape[3]
+        a = block["gamma"] * block["inv_std"]
+        return a, (-a * sign * dgamma / m).astype(dtype), (-a * dbeta / m).astype(dtype)
+
+    @staticmethod
+    def _block_backward_images(block, g, coefficients, lo, hi):
+        """dL/dz of images lo:hi of a block: (a * g, routed to each window's maximum, every
+        position written once, point 3) + u * k1 + k0. Overwrites u, which is not needed any more."""
+        a, k1, k0 = coefficients
+        u = block["u"][lo:hi]
+        dz = pool_2x2_backward(g[lo:hi] * a[:, None, None], u, block["wmax"][lo:hi], block["pooled_u"][lo:hi])
+        rest = np.multiply(u, k1[:, None, None], out=u)
         rest += k0[:, None, None]
         dz += rest
-        # conv.bias.grad gets nothing: it would be sum(dz), zero but for rounding (point 1).
         return dz
 
     def backward(self, grad_logits):
         """grad_logits: (N, 10) -> None; adds d(loss)/d(parameter) into every parameter's ``.grad``."""
         if self._cache is None:
             raise RuntimeError("FusedLeNetBN.backward needs a forward pass in training mode first.")
-        (cols1, cache1), (cols2, cache2), fc_inputs, pooled_shape = self._cache
+        cols1, block1, cols2, block2, fc_inputs = self._cache
         g = grad_logits
         for i in (2, 1, 0):
             fc = self._fcs[i]
@@ -316,45 +373,74 @@ class FusedLeNetBN:
             if i > 0:
                 g *= fc_inputs[i] > 0                                            # the ReLU before fc[i]
         (conv1, _), (conv2, _) = self._blocks
-        dz2 = self._bn_relu_pool_backward(g.reshape(pooled_shape), 1, cache2)     # (N, 16, 10, 10)
-        dx2 = self._input_grad_banded(dz2, conv2)
-        # dW = sum_n G_n cols_n, G_n = dz2[n] as (16, 100), on the helper thread while this one goes on (point 8).
-        dw2 = _HELPER.submit(lambda: (dz2.reshape(*dz2.shape[:2], -1) @ cols2).sum(axis=0))
-        dz1 = self._bn_relu_pool_backward(dx2, 0, cache1)
-        conv1.weight.grad += weight_grad(cols1, dz1.reshape(*dz1.shape[:2], -1)).reshape(conv1.weight.data.shape)
-        dw2 = dw2.result()                                                        # waits for the helper, if need be
-        conv2.weight.grad += dw2.reshape(dw2.shape[0], 5, 5, -1).transpose(0, 3, 1, 2)   # columns (di, dj, c) back to (c, di, dj)
+        N, dtype = g.shape[0], g.dtype
+        C1, C2 = conv1.out_channels, conv2.out_channels
+        g2 = g.reshape(block2["out"].shape) * (block2["out"] > 0)                 # ReLU's backward pass, on the pooled map
+        k2 = self._block_grads(1, block2, (image_channel_sums(g2), image_channel_sums(g2 * block2["pooled_u"])))
+        band = band_matrix(conv2.weight.data.astype(dtype, copy=False))
+        dw2_parts = np.empty((N, C2, cols2.shape[2]), dtype)
+        g1, sums1 = np.empty((N, C1, 14, 14), dtype), np.empty((2, N, C1), dtype)
+
+        def conv2_back(lo, hi):
+            # Block 2 and conv2 backwards for images lo:hi, then what block 1 needs of them.
+            dz2 = self._block_backward_images(block2, g2, k2, lo, hi)
+            G = dz2.reshape(hi - lo, C2, -1)                                          # (n, C2, 10*10)
+            np.matmul(G, cols2[lo:hi], out=dw2_parts[lo:hi])                          # dW = sum_n G_n cols_n
+            dx = input_grad_banded(dz2, band, C1)                                     # (n, C1, 14, 14) (point 5)
+            np.multiply(dx, block1["out"][lo:hi] > 0, out=g1[lo:hi])                   # ReLU's backward pass of block 1
+            sums1[0, lo:hi] = image_channel_sums(g1[lo:hi])
+            sums1[1, lo:hi] = image_channel_sums(g1[lo:hi] * block1["pooled_u"][lo:hi])
+
+        on_two_cores(conv2_back, N)
+        dw2 = dw2_parts.sum(axis=0)                                                   # columns (di, dj, c) back to (c, di, dj)
+        conv2.weight.grad += dw2.reshape(C2, 5, 5, C1).transpose(0, 3, 1, 2)
+        k1 = self._block_grads(0, block1, sums1)
+        dw1_parts = np.empty((N, cols1.shape[1], C1), dtype)
+
+        def conv1_back(lo, hi):
+            dz1 = self._block_backward_images(block1, g1, k1, lo, hi)
+            # conv1's weight gradient, image by image: sum_n cols_n G_n^T, the order BLAS runs faster (chapter 13).
+            np.matmul(cols1[lo:hi], dz1.reshape(hi - lo, C1, -1).transpose(0, 2, 1), out=dw1_parts[lo:hi])
+
+        on_two_cores(conv1_back, N)
+        conv1.weight.grad += dw1_parts.sum(axis=0).T.reshape(conv1.weight.data.shape)
+        # conv biases get nothing: their gradient would be sum(dz), zero but for rounding (point 1).
         self._cache = None
 
-    def _input_grad_banded(self, dz, conv):
-        """conv2's dL/dx from banded products (point 5). dz: (N, O, 10, 10) -> (N, C, 14, 14).
 
-        Chapter 13 multiplies each row of dz, all Wo = 10 columns, by one banded
-        matrix with 14 columns per (a, c): 2.8 times the necessary multiply-adds,
-        the zeros outside the band. Here each row is cut into two halves of 5
-        columns, which reach 5 + 4 = 9 columns of dx: half the band matrix, 1.8
-        times the work. The first halves of all rows make one product and the
-        second halves another, one per core (point 8). dx is built channels
-        last, so that every row addition moves runs of 9 * C = 54 numbers.
-        """
-        N, O, Ho, Wo = dz.shape
-        C, k, half = conv.in_channels, 5, Wo // 2
-        span = half + k - 1                                                      # columns of dx that one half reaches
-        # t[(o, j), (a, w, c)] = weight[o, c, a, w - j] inside the band 0 <= w - j < k, zero outside.
-        # Moving one step in j and one in w at once is a step of t.strides[1] + t.strides[3]
-        # bytes, so the band itself is a strided view of t, filled in one copy.
-        t = np.zeros((O, half, k, span, C), dtype=dz.dtype)
-        s = t.strides
-        band = as_strided(t, (O, half, k, k, C), (s[0], s[1] + s[3], s[2], s[3], s[4]))   # band[o, j, a, b, c] is t[o, j, a, j + b, c]
-        band[...] = conv.weight.data.transpose(0, 2, 3, 1)[:, None]
-        # One row per (half h, image n, row i), holding dz[n, :, i, h * half:(h + 1) * half].
-        rows = np.ascontiguousarray(dz.reshape(N, O, Ho, 2, half).transpose(3, 0, 2, 1, 4)).reshape(2, N * Ho, O * half)
-        t = t.reshape(O * half, -1)
-        r = np.empty((2, N * Ho, t.shape[1]), dtype=dz.dtype)
-        on_two_cores(lambda lo, hi: np.matmul(rows[lo:hi], t, out=r[lo:hi]), 2)    # one half per core (point 8)
-        r = r.reshape(2, N, Ho, k, span, C)
-        dx = np.zeros((N, Ho + k - 1, Wo + k - 1, C), dtype=dz.dtype)            # channels last
-        for h in range(2):
-            for a in range(k):
-                dx[:, a:a + Ho, h * half:h * half + span] += r[h, :, :, a]       # kernel row a lands a rows further down
-        return dx.transpose(0, 3, 1, 2)
+def band_matrix(weight, half=5):
+    """conv2's filters (O, C, k, k) as the banded matrix of its input gradient (point 5): (O * half, k * (half + k - 1) * C).
+
+    t[(o, j), (a, w, c)] = weight[o, c, a, w - j] inside the band 0 <= w - j < k, zero
+    outside. Moving one step in j and one in w at once is a step of t.strides[1] +
+    t.strides[3] bytes, so the band itself is a strided view of t, filled in one copy.
+    """
+    O, C, k, _ = weight.shape
+    t = np.zeros((O, half, k, half + k - 1, C), dtype=weight.dtype)
+    s = t.strides
+    band = as_strided(t, (O, half, k, k, C), (s[0], s[1] + s[3], s[2], s[3], s[4]))   # band[o, j, a, b, c] is t[o, j, a, j + b, c]
+    band[...] = weight.transpose(0, 2, 3, 1)[:, None]
+    return t.reshape(O * half, -1)
+
+
+def input_grad_banded(dz, band, C):
+    """conv2's dL/dx from banded products (point 5). dz: (n, O, 10, 10) -> (n, C, 14, 14).
+
+    Chapter 13 multiplies each row of dz, all Wo = 10 columns, by one banded
+    matrix with 14 columns per (a, c): 2.8 times the necessary multiply-adds,
+    the zeros outside the band. Here each row is cut into two halves of 5
+    columns, which reach 5 + 4 = 9 columns of dx: half the band matrix
+    (:func:`band_matrix`), 1.8 times the work. dx is built channels last, so
+    that every row addition moves runs of 9 * C = 54 numbers.
+    """
+    n, O, Ho, Wo = dz.shape
+    k, half = 5, Wo // 2
+    span = half + k - 1                                                          # columns of dx that one half reaches
+    # One row per (half h, image, row i), holding dz[image, :, i, h * half:(h + 1) * half].
+    rows = np.ascontiguousarray(dz.reshape(n, O, Ho, 2, half).transpose(3, 0, 2, 1, 4)).reshape(-1, O * half)
+    r = (rows @ band).reshape(2, n, Ho, k, span, C)
+    dx = np.zeros((n, Ho + k - 1, Wo + k - 1, C), dtype=dz.dtype)                # channels last
+    for h in range(2):
+        for a in range(k):
+            dx[:, a:a + Ho, h * half:h * half + span] += r[h, :, :, a]           # kernel row a lands a rows further down
+    return dx.transpose(0, 3, 1, 2)
