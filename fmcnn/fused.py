@@ -59,18 +59,16 @@ EVAL_CHUNK = 64
 
 # One helper thread for point 8 (started on first use). It never spins: while it has no
 # work it sleeps, so on a busy machine it costs nothing but a wait.
-_HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fmcnn-fused")
-
-
-def _new_helper():
+def _start_helper():
     global _HELPER
     _HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fmcnn-fused")
 
 
+_start_helper()
 if hasattr(os, "register_at_fork"):
-    # Threads do not survive fork(): a child process would hand its products to a helper that
+    # Threads do not survive fork(): a child process would hand its work to a helper that
     # no longer exists and wait for ever. Each child starts a helper of its own instead.
-    os.register_at_fork(after_in_child=_new_helper)
+    os.register_at_fork(after_in_child=_start_helper)
 
 
 def on_two_cores(compute, n):
@@ -80,6 +78,9 @@ def on_two_cores(compute, n):
     so this pays only for stages of a few hundred microseconds or more.
     """
     half = n // 2
+    if half == 0:                                   # a single image: nothing to hand over
+        compute(0, n)
+        return
     first = _HELPER.submit(compute, 0, half)
     compute(half, n)
     first.result()

@@ -160,6 +160,25 @@ def test_on_two_cores_covers_the_range_once():
         calls = []
         fused_module.on_two_cores(lambda lo, hi: calls.append((lo, hi)), n)
         assert sorted(calls) == [(0, n // 2), (n // 2, n)]
+    calls = []
+    fused_module.on_two_cores(lambda lo, hi: calls.append((lo, hi)), 1)
+    assert calls == [(0, 1)]
+
+
+def test_a_single_image_trains_and_evaluates_like_the_layered_model(images):
+    x, y = images
+    layered, model = twin_models()
+    fused = FusedLeNetBN(model)
+    x1 = x[:1].astype(np.float64)
+    logits_a, _ = loss_and_backward(layered, x1, y[:1])
+    logits_b, _ = loss_and_backward(fused, x1, y[:1])
+    assert np.allclose(logits_a, logits_b, rtol=0, atol=1e-12)
+    for (name, p), q in zip(layered.named_parameters(), model.parameters()):
+        if not name.endswith("bias") or name.startswith(("bn", "fc")):
+            assert np.allclose(p.grad, q.grad, rtol=1e-9, atol=1e-12), name
+    layered.eval(), fused.eval()
+    x65 = np.concatenate([x, x, x])[:65].astype(np.float64)       # a slice of 64 and a slice of one
+    assert np.allclose(layered.forward(x65), fused.forward(x65), rtol=0, atol=1e-10)
 
 
 def test_two_cores_give_the_numbers_of_one(images, monkeypatch):
