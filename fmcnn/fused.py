@@ -57,8 +57,11 @@ LAYOUT = ("conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "f
 
 EVAL_CHUNK = 64
 
-# One helper thread for point 8 (started on first use). It never spins: while it has no
-# work it sleeps, so on a busy machine it costs nothing but a wait.
+# One helper thread for point 8 (the thread starts on first use). It never spins: while it
+# has no work it sleeps, so on a busy machine it costs nothing but a wait.
+_HELPER = None
+
+
 def _start_helper():
     global _HELPER
     _HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fmcnn-fused")
