@@ -108,7 +108,7 @@ def build_parser():
                    help="multiply LeNet-BN's channels and hidden units by this whole number (default 1)")
     p.add_argument("--fused", action=argparse.BooleanOptionalAction, default=None,
                    help="train with fmcnn.fused.FusedLeNetBN, the fast implementation of chapter 13 "
-                        "(same model and checkpoints; results differ by float32 rounding)")
+                        "(uses two cores; same model and checkpoints; results differ by float32 rounding)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
     p.add_argument("--resume-if-exists", action="store_true", dest="resume_if_exists",
                    help="resume if --out already holds a run, otherwise start one (a finished run is left as it is)")

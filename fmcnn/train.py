@@ -31,8 +31,9 @@ class TrainConfig:
     :func:`fmcnn.models.lenet_bn`); 1 is the course network.
 
     fused: run the network as :class:`fmcnn.fused.FusedLeNetBN`, the fast
-    implementation of chapter 13: the same model, parameters and checkpoints,
-    gradients equal up to float32 rounding (so a run differs by rounding only).
+    implementation of chapter 13 (it uses two cores): the same model, parameters
+    and checkpoints, gradients equal up to float32 rounding (so a run differs by
+    rounding only).
 
     sampling: "epochs" shuffles the training set once per epoch and walks through
     it (every image seen once per epoch); "replacement" draws every batch
