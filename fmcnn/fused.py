@@ -48,7 +48,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .nn.batchnorm import image_channel_sums, image_sums_of_squares
-from .nn.conv import conv_output_size, im2col, reuse_or_empty
+from .nn.conv import conv_output_size, im2col, reuse_or_empty, weight_grad_terms
 from .nn.module import check_input
 
 LAYOUT = ("conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "flatten1",
@@ -403,8 +403,8 @@ class FusedLeNetBN:
 
         def conv1_back(lo, hi):
             dz1 = self._block_backward_images(block1, g1, k1, lo, hi)
-            # conv1's weight gradient, image by image: sum_n cols_n G_n^T, the order BLAS runs faster (chapter 13).
-            np.matmul(cols1[lo:hi], dz1.reshape(hi - lo, C1, -1).transpose(0, 2, 1), out=dw1_parts[lo:hi])
+            # conv1's weight gradient, image by image: the terms of conv.weight_grad, summed below.
+            weight_grad_terms(cols1[lo:hi], dz1.reshape(hi - lo, C1, -1), out=dw1_parts[lo:hi])
 
         on_two_cores(conv1_back, N)
         conv1.weight.grad += dw1_parts.sum(axis=0).T.reshape(conv1.weight.data.shape)
