@@ -217,7 +217,10 @@ class FusedLeNetBN:
         C1, C2 = conv1.out_channels, conv2.out_channels
         cols1 = self._cols[0] = reuse_or_empty(self._cols[0], (N, 25, 28 * 28), dtype)
         cols2 = self._cols[1] = reuse_or_empty(self._cols[1], (N, 10 * 10, 25 * C1), dtype)
-        w1, w2 = self._filters(0, dtype), self._filters(1, dtype)
+        scales = shifts = (None, None)
+        if not self.training:           # BatchNorm as z * scale + shift per channel (point 6), derived once per call
+            scales, shifts = zip(*(self._eval_scale_shift(i) for i in (0, 1)))
+        w1, w2 = self._filters(0, dtype, scales[0]), self._filters(1, dtype, scales[1])
         z1, a1, z2 = np.empty((N, C1, 28, 28), dtype), np.empty((N, C1, 14, 14), dtype), np.empty((N, C2, 10, 10), dtype)
 
         def conv1_images(lo, hi):
@@ -232,10 +235,10 @@ class FusedLeNetBN:
         if not self.training:
             def images(lo, hi):                                                          # no image depends on another
                 conv1_images(lo, hi)
-                self._eval_pool(z1[lo:hi], 0, out=a1[lo:hi])
+                self._eval_pool(z1[lo:hi], shifts[0], out=a1[lo:hi])
                 conv2_images(lo, hi)
             on_two_cores(images, N)
-            return self._fc_forward(self._eval_pool(z2, 1))
+            return self._fc_forward(self._eval_pool(z2, shifts[1]))
 
         # Training. BatchNorm's batch statistics are where the images meet (point 8): each half of
         # the batch computes its images' sums, and this thread adds them up between the stages.
@@ -260,14 +263,14 @@ class FusedLeNetBN:
         self._cache = (cols1, block1, cols2, block2, fc_inputs)
         return logits
 
-    def _filters(self, i, dtype):
+    def _filters(self, i, dtype, scale=None):
         """Block i's filters as an (O, C*k*k) matrix whose columns follow its im2col rows: (c, di, dj)
         for conv1 (chapter 4's order), (di, dj, c) for conv2 (channels last). In evaluation mode each
-        filter is scaled by BatchNorm's factor (point 6)."""
+        filter is multiplied by BatchNorm's ``scale`` (point 6)."""
         w = self._blocks[i][0].weight.data
         w = (w if i == 0 else w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
-        if not self.training:
-            w = w * self._eval_scale_shift(i)[0][:, None]
+        if scale is not None:
+            w = w * scale[:, None]
         return w.astype(dtype, copy=False)
 
     def _eval_scale_shift(self, i):
@@ -277,11 +280,12 @@ class FusedLeNetBN:
         scale = bn.weight.data / np.sqrt(bn.running_var + bn.eps)
         return scale, bn.bias.data + (conv.bias.data - bn.running_mean) * scale
 
-    def _eval_pool(self, z, i, out=None):
-        """Evaluation mode: pooling, BatchNorm's shift and ReLU of block i. z comes from BatchNorm-scaled
-        filters (point 6): (n, C, H, W) -> (n, C, H/2, W/2)."""
+    @staticmethod
+    def _eval_pool(z, shift, out=None):
+        """Evaluation mode: pooling, BatchNorm's ``shift`` (C,) and ReLU of a block whose z comes from
+        BatchNorm-scaled filters (point 6): (n, C, H, W) -> (n, C, H/2, W/2)."""
         out = pool_2x2(z, out=(None, out))[1]
-        out += self._eval_scale_shift(i)[1].astype(z.dtype)[:, None, None]
+        out += shift.astype(z.dtype)[:, None, None]
         return np.maximum(out, 0, out=out)
 
     def _fc_forward(self, a2, keep_inputs=False):
