@@ -2,9 +2,7 @@
 import json
 from pathlib import Path
 
-import numpy as np
-
-from .checkpoint import load_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, read_checkpoint
 from .metrics import accuracy, confusion_matrix, per_class_accuracy, predict_logits
 from .models import lenet_bn
 from .preprocess import to_input
@@ -15,19 +13,15 @@ def load_model(path):
     """LeNet-BN with the weights of checkpoint ``path``, in evaluation mode; returns (model, meta).
 
     The network's width is read from the configuration saved in the checkpoint.
+    Raises CheckpointError (naming the file) if it cannot be used.
     """
-    model = lenet_bn(width=_saved_width(path))
+    width = read_checkpoint(path)[1].get("config", {}).get("width", 1)
+    if not (isinstance(width, int) and width >= 1):
+        raise CheckpointError(f"{path} says its network has width {width!r}, not a whole number >= 1; "
+                              "the file is damaged. Use a checkpoint written by fmcnn.")
+    model = lenet_bn(width=width)
     meta = load_checkpoint(path, model)
     return model.eval(), meta
-
-
-def _saved_width(path):
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            meta = json.loads(str(f["meta"])) if "meta" in f.files else {}
-    except (OSError, ValueError, EOFError):
-        return 1   # load_checkpoint reports the problem with a clear message
-    return int(meta.get("config", {}).get("width", 1))
 
 
 def evaluate_model(model, images, labels, normalize=True):
@@ -36,10 +30,13 @@ def evaluate_model(model, images, labels, normalize=True):
     return accuracy(labels, pred), confusion_matrix(labels, pred)
 
 
-def evaluate_run(run_dir, data=None):
+def evaluate_run(run_dir, data=None, skipped=None):
     """Evaluate every checkpoint of a run: returns [(step, accuracy, confusion matrix), ...].
 
     Each checkpoint's inputs are preprocessed as its run was trained (normalized or not).
+    A checkpoint that cannot be read raises CheckpointError, unless ``skipped`` is a list:
+    then ``(step, error)`` is appended to it and the other checkpoints are still evaluated
+    (if none can be read, the error is raised all the same).
     """
     checkpoints = list_checkpoints(run_dir)
     if not checkpoints:
@@ -49,15 +46,26 @@ def evaluate_run(run_dir, data=None):
         data = load_fashion_mnist("test")
     results = []
     for step, path in checkpoints:
-        model, meta = load_model(path)
+        try:
+            model, meta = load_model(path)
+        except CheckpointError as e:
+            if skipped is None:
+                raise
+            skipped.append((step, e))
+            continue
         acc, cm = evaluate_model(model, *data, normalize=meta.get("config", {}).get("normalize", True))
         results.append((step, acc, cm))
+    if not results:
+        raise CheckpointError(f"None of the checkpoints of {run_dir} can be read; the last: {skipped[-1][1]}")
     return results
 
 
-def write_evaluation(run_dir, results):
-    """Save the accuracy table as ``evaluation.json`` in the run directory."""
+def write_evaluation(run_dir, results, skipped=()):
+    """Save the accuracy table as ``evaluation.json`` in the run directory; each skipped
+    checkpoint, as ``(step, error)``, has a null accuracy and the reason it was skipped."""
     table = [{"step": s, "test_accuracy": round(a, 4)} for s, a, _ in results]
+    table += [{"step": s, "test_accuracy": None, "skipped": str(e)} for s, e in skipped]
+    table.sort(key=lambda row: row["step"])
     (Path(run_dir) / "evaluation.json").write_text(json.dumps(table, indent=2) + "\n")
     return table
 

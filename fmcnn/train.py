@@ -1,7 +1,11 @@
 """Training: recipes, the training loop, logs, checkpoints and exact resuming."""
 import csv
 import functools
+import itertools
 import json
+import re
+import shlex
+import shutil
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -9,7 +13,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .errors import FmcnnError
 from .fused import FusedLeNetBN
 from .models import lenet_bn
 from .nn import SoftmaxCrossEntropy
@@ -17,6 +22,19 @@ from .optim import SCHEDULES, SGD, Adam
 from .preprocess import augment, to_input
 
 LOG_FIELDS = ("step", "epoch", "loss", "accuracy", "lr", "seconds")
+CHECKPOINT_NAME = re.compile(r"step_(\d+)\.npz")
+
+
+class ConfigError(FmcnnError, ValueError):
+    """A training configuration that is invalid, unreadable, or not the one a run was trained with."""
+
+
+class RunError(FmcnnError, ValueError):
+    """A run directory that cannot be continued as asked: a damaged log.csv, no such checkpoint."""
+
+
+class DivergedError(FmcnnError, FloatingPointError):
+    """The loss or the parameters became NaN or infinite; the checkpoints written before are intact."""
 
 
 @dataclass
@@ -72,10 +90,10 @@ class TrainConfig:
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
-            raise ValueError(f"invalid training config value(s) for {', '.join(bad)}: "
-                             + ", ".join(f"{b}={getattr(self, b)!r}" for b in bad)
-                             + f"; optimizers: adam, sgd; schedules: {', '.join(SCHEDULES)}; "
-                             "sampling: epochs, replacement; numbers must be positive.")
+            raise ConfigError(f"invalid training config value(s) for {', '.join(bad)}: "
+                              + ", ".join(f"{b}={getattr(self, b)!r}" for b in bad)
+                              + f"; optimizers: adam, sgd; schedules: {', '.join(SCHEDULES)}; "
+                              "sampling: epochs, replacement; numbers must be positive.")
 
     @classmethod
     def from_dict(cls, d):
@@ -129,17 +147,52 @@ def epoch_order(seed, epoch, n):
     return order
 
 
+def read_config(run_dir):
+    """The :class:`TrainConfig` saved in ``run_dir/config.json``.
+
+    Raises FileNotFoundError if there is none and ConfigError (naming the file) if
+    it is not a valid configuration, e.g. damaged or edited by hand.
+    """
+    path = Path(run_dir) / "config.json"
+    try:
+        saved = json.loads(path.read_text())
+        if not isinstance(saved, dict):
+            raise ValueError("not a JSON object")
+        return TrainConfig.from_dict(saved)
+    except (ValueError, TypeError) as e:   # TypeError: a value of the wrong type, such as "steps": "ten"
+        raise ConfigError(f"{path} is not a valid training configuration ({e}). "
+                          "Restore it, or train into another --out directory.") from None
+
+
 def checkpoint_path(run_dir, step):
     return Path(run_dir) / "checkpoints" / f"step_{step:06d}.npz"
 
 
 def list_checkpoints(run_dir):
-    """Checkpoint files of a run, sorted by step: [(step, path), ...]."""
-    paths = sorted((Path(run_dir) / "checkpoints").glob("step_*.npz"))
-    return [(int(p.stem.split("_")[1]), p) for p in paths]
+    """Checkpoint files of a run, sorted by step: [(step, path), ...].
+
+    Only names that fmcnn writes count (step_000020.npz), so a copy such as
+    "step_000020 (copy).npz" is ignored rather than mistaken for a checkpoint.
+    """
+    paths = (Path(run_dir) / "checkpoints").glob("step_*.npz")
+    return sorted((int(m[1]), p) for p in paths if (m := CHECKPOINT_NAME.fullmatch(p.name)))
 
 
-def train(config, run_dir=None, resume=False, data=None, progress=True):
+def find_checkpoint(run_dir, name):
+    """The ``(step, path)`` of the checkpoint of ``run_dir`` that ``name`` names: a step
+    number (20), a file name (step_000020 or step_000020.npz) or the file's path."""
+    checkpoints = list_checkpoints(run_dir)
+    given = Path(str(name))
+    m = re.fullmatch(r"(?:step_)?(\d+)(?:\.npz)?", given.name)
+    for step, path in checkpoints:
+        if m and int(m[1]) == step and (given.parent == Path(".") or given.resolve() == path.resolve()):
+            return step, path
+    names = ", ".join(p.stem for _, p in checkpoints) or "none"
+    raise RunError(f"{run_dir} has no checkpoint {name} (its checkpoints: {names}); "
+                   "--resume-from takes one of those.")
+
+
+def train(config, run_dir=None, resume=False, data=None, progress=True, resume_from=None):
     """Train LeNet-BN with ``config`` and return ``(model, log)``.
 
     Args:
@@ -150,13 +203,19 @@ def train(config, run_dir=None, resume=False, data=None, progress=True):
         resume: continue from the latest checkpoint in ``run_dir``; the result
             equals an uninterrupted run's. Without it, a ``run_dir`` that already
             holds a run is an error, so nothing is overwritten by accident.
+        resume_from: resume from this checkpoint of ``run_dir`` instead of the latest
+            (see :func:`find_checkpoint`), e.g. when the latest cannot be read; implies
+            ``resume``. The later checkpoints are first moved, with a copy of ``log.csv``,
+            into ``run_dir/set_aside/after_step_XXXXXX/``: nothing is deleted or overwritten.
         data: ``(images uint8 (N, 28, 28), labels (N,))``; defaults to the
             Fashion-MNIST training set.
         progress: show a progress bar.
 
     ``log`` is a dict of arrays, one entry per step (the ``LOG_FIELDS``).
-    Raises FloatingPointError if the loss becomes NaN or infinite; checkpoints
-    written before that stay intact.
+    Raises DivergedError (a FloatingPointError) if the loss becomes NaN or
+    infinite; checkpoints written before that stay intact. A checkpoint that
+    cannot be read raises CheckpointError, naming the last readable one and the
+    ``--resume-from`` option that resumes from it.
     """
     if data is None:
         from .data import load_fashion_mnist
@@ -167,7 +226,8 @@ def train(config, run_dir=None, resume=False, data=None, progress=True):
     y_all = np.asarray(labels).astype(np.int64)
     n = len(images)
     if config.sampling == "epochs" and n < config.batch_size:
-        raise ValueError(f"{n} training images are fewer than one batch of {config.batch_size}.")
+        raise ConfigError(f"{n} training images are fewer than one batch of {config.batch_size}; "
+                          "choose a smaller --batch-size.")
 
     model = lenet_bn(seed=config.seed, width=config.width)
     model["conv1"].input_grad = False   # nobody needs d(loss)/d(images) while training: skip its col2im
@@ -178,7 +238,8 @@ def train(config, run_dir=None, resume=False, data=None, progress=True):
     rows, start = [], 0
     if run_dir is not None:
         run_dir = Path(run_dir)
-        start, rows = _prepare_run_dir(run_dir, config, resume, model, optimizer)
+        start, rows = _prepare_run_dir(run_dir, config, resume or resume_from is not None, model, optimizer,
+                                       resume_from)
 
     model.train()
     t0 = time.perf_counter() - (rows[-1]["seconds"] if rows else 0.0)
@@ -198,8 +259,8 @@ def train(config, run_dir=None, resume=False, data=None, progress=True):
         if not np.isfinite(loss):
             saved = list_checkpoints(run_dir) if run_dir is not None else []
             where = f"the last good checkpoint, {saved[-1][1]}, is intact" if saved else "no checkpoint was written"
-            raise FloatingPointError(f"the loss became {loss} at step {step + 1}; {where}. "
-                                     "Lower the learning rate (or use normalized inputs) and train again.")
+            raise DivergedError(f"the loss became {loss} at step {step + 1}; {where}. "
+                                "Lower the learning rate (or use normalized inputs) and train again.")
         net.backward(loss_fn.backward())
         optimizer.step()
         rows.append(dict(step=step + 1, epoch=(step * config.batch_size) // n, loss=loss,
@@ -215,34 +276,101 @@ def train(config, run_dir=None, resume=False, data=None, progress=True):
     return model, log
 
 
-def _prepare_run_dir(run_dir, config, resume, model, optimizer):
-    """Create or reopen ``run_dir``; returns (start step, log rows so far)."""
+def _prepare_run_dir(run_dir, config, resume, model, optimizer, resume_from=None):
+    """Create or reopen ``run_dir``; returns (start step, log rows so far).
+
+    Everything that can fail (a run already there, another configuration, an
+    unreadable checkpoint or log) is checked before anything is written.
+    """
     config_path = run_dir / "config.json"
     existing = list_checkpoints(run_dir)
     if config_path.exists() and not resume:
         raise FileExistsError(f"{run_dir} already holds a training run. Use --resume to continue it, "
                               "or choose another --out directory.")
     if config_path.exists():
-        saved = TrainConfig.from_dict(json.loads(config_path.read_text()))
-        if asdict(saved) | {"steps": config.steps} != asdict(config):
-            raise ValueError(f"{run_dir} was trained with a different configuration:\n  saved:     {asdict(saved)}\n"
-                             f"  requested: {asdict(config)}\nResume with the same options (only --steps may grow).")
+        _check_same_config(run_dir, read_config(run_dir), config)
+    elif resume_from is not None:
+        raise RunError(f"{run_dir} holds no training run (no config.json), so there is nothing to resume; "
+                       "leave out --resume-from to start one.")
+    step, rows, later = 0, [], []
+    if existing or resume_from is not None:
+        step, path = find_checkpoint(run_dir, resume_from) if resume_from is not None else existing[-1]
+        _load_resume_point(run_dir, step, path, existing, model, optimizer)
+        rows = [r for r in _read_log(run_dir) if r["step"] <= step]
+        later = [p for s, p in existing if s > step]
     run_dir.mkdir(parents=True, exist_ok=True)
+    if later:
+        folder = _set_aside(run_dir, step, later)
+        print(f"Resuming {run_dir} from step {step}: moved {', '.join(p.name for p in later)}, "
+              f"with a copy of log.csv, into {folder} (nothing was deleted).")
     config_path.write_text(json.dumps(asdict(config), indent=2) + "\n")
-    if not existing:
-        _write_log(run_dir, [])
-        return 0, []
-    step, path = existing[-1]
-    load_checkpoint(path, model, optimizer)
-    rows = [r for r in _read_log(run_dir) if r["step"] <= step]
     _write_log(run_dir, rows)   # rows logged after the checkpoint will be recomputed identically
     return step, rows
 
 
+def _check_same_config(run_dir, saved, config):
+    """Raise ConfigError, naming every difference, unless ``config`` is ``saved`` (except for steps)."""
+    diff = [f"{k} {v!r} (saved) vs {getattr(config, k)!r} (requested)"
+            for k, v in asdict(saved).items() if k != "steps" and getattr(config, k) != v]
+    if diff:
+        raise ConfigError(f"{run_dir} was trained with a different configuration: {', '.join(diff)}. "
+                          "Resume with the same options (only --steps may grow), or train into another --out.")
+
+
+def _load_resume_point(run_dir, step, path, checkpoints, model, optimizer):
+    """Load checkpoint ``path`` (of ``step``) into model and optimizer. If it cannot be read, the
+    CheckpointError also names the last readable earlier checkpoint and how to resume from it."""
+    try:
+        load_checkpoint(path, model, optimizer)
+    except CheckpointError as e:
+        earlier = _last_readable([c for c in checkpoints if c[0] < step], model, optimizer)
+        raise CheckpointError(f"{e} {_resume_from_hint(run_dir, earlier, checkpoints)}") from None
+
+
+def _last_readable(checkpoints, model, optimizer):
+    """The last of ``checkpoints`` that loads into model and optimizer, as (step, path); None if none does."""
+    for step, path in reversed(checkpoints):
+        try:
+            load_checkpoint(path, model, optimizer)
+            return step, path
+        except CheckpointError:
+            continue
+    return None
+
+
+def _resume_from_hint(run_dir, earlier, checkpoints):
+    """What to do when a run cannot resume from its checkpoint: the exact --resume-from option, and
+    what it does with the later files."""
+    if earlier is None:
+        return (f"No earlier checkpoint of {run_dir} can be read either: train into another --out directory "
+                "(this run is left as it is).")
+    step, path = earlier
+    later = ", ".join(p.name for s, p in checkpoints if s > step)
+    return (f"The last readable checkpoint is {path.name}: to resume from it, run "
+            f"`fmcnn train --out {shlex.quote(str(run_dir))} --resume-from {path.stem}` (with any other options "
+            f"you gave). That first moves the later checkpoints ({later}), with a copy of log.csv, into "
+            f"{run_dir / 'set_aside'}/, so nothing is deleted or overwritten.")
+
+
+def _set_aside(run_dir, step, later):
+    """Move the checkpoint files ``later`` (all after ``step``), with a copy of log.csv, into a new folder
+    ``run_dir/set_aside/after_step_XXXXXX[_N]``, where list_checkpoints no longer sees them: resuming
+    from an earlier checkpoint then rewrites those steps without deleting or overwriting a file."""
+    base = run_dir / "set_aside" / f"after_step_{step:06d}"
+    candidates = itertools.chain([base], (base.with_name(f"{base.name}_{n}") for n in itertools.count(2)))
+    folder = next(f for f in candidates if not f.exists())
+    (folder / "checkpoints").mkdir(parents=True)
+    if (run_dir / "log.csv").exists():
+        shutil.copy2(run_dir / "log.csv", folder / "log.csv")   # a copy: the run keeps its log until it is rewritten
+    for path in later:
+        path.replace(folder / "checkpoints" / path.name)
+    return folder
+
+
 def _write_checkpoint(run_dir, model, optimizer, config, step, rows):
     if not all(np.isfinite(p.data).all() for p in model.parameters()):
-        raise FloatingPointError(f"parameters became NaN or infinite by step {step}; earlier checkpoints are intact. "
-                                 "Lower the learning rate and train again.")
+        raise DivergedError(f"parameters became NaN or infinite by step {step}; earlier checkpoints are intact. "
+                            "Lower the learning rate and train again.")
     save_checkpoint(checkpoint_path(run_dir, step), model, optimizer,
                     meta={"step": step, "config": asdict(config)})
     _write_log(run_dir, rows)
@@ -259,9 +387,18 @@ def _write_log(run_dir, rows):
 
 
 def _read_log(run_dir):
-    with open(run_dir / "log.csv", newline="") as f:
-        return [dict(step=int(r["step"]), epoch=int(r["epoch"]), loss=float(r["loss"]), accuracy=float(r["accuracy"]),
-                     lr=float(r["lr"]), seconds=float(r["seconds"])) for r in csv.DictReader(f)]
+    """The rows of ``run_dir/log.csv``; FileNotFoundError or RunError (naming the file) if it is missing or damaged."""
+    path = run_dir / "log.csv"
+    try:
+        with open(path, newline="") as f:
+            reader = csv.DictReader(f)
+            return [dict(step=int(r["step"]), epoch=int(r["epoch"]), loss=float(r["loss"]),
+                         accuracy=float(r["accuracy"]), lr=float(r["lr"]), seconds=float(r["seconds"])) for r in reader]
+    except FileNotFoundError:
+        raise FileNotFoundError(f"No training log at {path}; train with `fmcnn train --out {run_dir}` first.") from None
+    except (KeyError, ValueError, TypeError, csv.Error) as e:   # a missing column, a cut-off or garbled row
+        raise RunError(f"{path} is damaged (line {reader.line_num}: {type(e).__name__}: {e}). "
+                       "Restore it, or train again into another --out directory.") from None
 
 
 def read_log(run_dir):

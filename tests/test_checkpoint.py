@@ -1,7 +1,9 @@
+import io
+
 import numpy as np
 import pytest
 
-from fmcnn.checkpoint import load_checkpoint, save_checkpoint
+from fmcnn.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from fmcnn.models import lenet_bn
 from fmcnn.nn import BatchNorm2D, Conv2D, Sequential
 from fmcnn.optim import Adam
@@ -54,3 +56,67 @@ def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         save_checkpoint(tmp_path / "c.npz", lenet_bn())
     assert list(tmp_path.iterdir()) == []
+
+
+def _damaged(path, **changes):
+    """A copy of checkpoint ``path`` with arrays replaced (a value) or removed (None)."""
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    for name, value in changes.items():
+        if value is None:
+            del arrays[name]
+        else:
+            arrays[name] = value
+    out = path.with_name("damaged.npz")
+    np.savez(out, **arrays)
+    return out
+
+
+def _npy_bytes(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def _nan_weights(shape):
+    w = np.zeros(shape, np.float32)
+    w.flat[3] = np.nan
+    return w
+
+
+# Each way a checkpoint can be damaged, and the words that the error must use for it.
+DAMAGE = {
+    "truncated": (lambda p: p.with_name("damaged.npz").write_bytes(p.read_bytes()[:1000]), "not a readable .npz"),
+    "empty": (lambda p: p.with_name("damaged.npz").write_bytes(b""), "not a readable .npz"),
+    "a single .npy array": (lambda p: p.with_name("damaged.npz").write_bytes(_npy_bytes(np.zeros(3))), "single .npy"),
+    "no meta": (lambda p: _damaged(p, meta=None), "no valid 'meta'"),
+    "meta not JSON": (lambda p: _damaged(p, meta=np.array("{oops")), "no valid 'meta'"),
+    "missing array": (lambda p: _damaged(p, **{"model/fc3.bias": None}), "missing from the checkpoint: fc3.bias"),
+    "wrong shape": (lambda p: _damaged(p, **{"model/fc3.bias": np.zeros(9, np.float32)}),
+                    r"fc3.bias: checkpoint \(9,\) vs model \(10,\)"),
+    "wrong dtype": (lambda p: _damaged(p, **{"model/fc3.bias": np.array(["x"] * 10)}), "fc3.bias is <U1, not float32"),
+    "NaN parameter": (lambda p: _damaged(p, **{"model/conv1.weight": _nan_weights((6, 1, 5, 5))}),
+                      "conv1.weight holds NaN or infinite"),
+    "infinite statistic": (lambda p: _damaged(p, **{"model/bn1.running_var": np.full(6, np.inf, np.float32)}),
+                           "bn1.running_var holds NaN or infinite"),
+    "optimizer state missing": (lambda p: _damaged(p, **{"optim/m.3": None}), "missing from the checkpoint: m.3"),
+    "optimizer state NaN": (lambda p: _damaged(p, **{"optim/v.13": np.full(10, np.nan, np.float32)}),
+                            "v.13 holds NaN or infinite"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_damaged_checkpoint_is_a_clear_error_naming_the_file_and_loads_nothing(tmp_path, damage):
+    make, words = DAMAGE[damage]
+    model = lenet_bn(seed=0)
+    save_checkpoint(tmp_path / "good.npz", model, Adam(model.parameters()), meta={"step": 1})
+    make(tmp_path / "good.npz")
+    target = lenet_bn(seed=1)
+    target_opt = Adam(target.parameters())
+    before = target.state_dict()
+    with pytest.raises(CheckpointError, match=words) as e:
+        load_checkpoint(tmp_path / "damaged.npz", target, target_opt)
+    assert str(tmp_path / "damaged.npz") in str(e.value) and isinstance(e.value, ValueError)
+    for name, value in target.state_dict().items():   # checked before copying: nothing loaded half-way
+        assert np.array_equal(value, before[name]), name
+    assert target_opt.t == 0

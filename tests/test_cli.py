@@ -1,4 +1,12 @@
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+
 import numpy as np
+import pytest
 
 from fmcnn.cli import main
 
@@ -12,7 +20,7 @@ def test_train_evaluate_plot_end_to_end(tmp_path, capsys, monkeypatch):
                         lambda split, **k: (images[:1000], labels[:1000]) if split == "train" else real_load(split, **k))
     run = tmp_path / "run"
     assert main(["train", "--out", str(run), "--steps", "40", "--checkpoint-every", "20", "--quiet"]) == 0
-    assert main(["train", "--out", str(run), "--steps", "40", "--quiet"]) == 1          # no silent overwrite
+    assert main(["train", "--out", str(run), "--steps", "40", "--quiet"]) == 2          # no silent overwrite
     assert "already holds a training run" in capsys.readouterr().err
     assert main(["evaluate", str(run)]) == 0
     out = capsys.readouterr().out
@@ -58,3 +66,150 @@ def test_resume_if_exists_starts_then_continues(tmp_path, monkeypatch):
     assert main(["train", "--out", str(run), "--steps", "4", "--checkpoint-every", "2", "--resume-if-exists", "--quiet"]) == 0
     assert main(["train", "--out", str(run), "--steps", "6", "--resume-if-exists", "--quiet"]) == 0
     assert list(read_log(run)["step"]) == [1, 2, 3, 4, 5, 6]
+
+
+def random_data(n, seed=0):
+    """n random uint8 "images" and labels: enough to train and evaluate tiny runs fast."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n).astype(np.uint8)
+
+
+def one_error_line(err):
+    """The single line of ``err``, asserting that it is one line and no traceback."""
+    assert err.count("\n") == 1 and err.endswith("\n") and "Traceback" not in err, err
+    return err.strip()
+
+
+@pytest.fixture
+def tiny_run(tmp_path, monkeypatch):
+    """`fmcnn train` of three steps on random data, a checkpoint after each; the intact step 3 is kept
+    as a copy and the run's step_000003.npz truncated like `head -c 1000 step_000002.npz > step_000003.npz`."""
+    monkeypatch.setattr("fmcnn.data.load_fashion_mnist", lambda split, **k: random_data(64 if split == "train" else 50))
+    run = tmp_path / "run"
+    assert main(["train", "--out", str(run), "--steps", "3", "--checkpoint-every", "1", "--batch-size", "8",
+                 "--quiet"]) == 0
+    checkpoints = run / "checkpoints"
+    (tmp_path / "intact.npz").write_bytes((checkpoints / "step_000003.npz").read_bytes())
+    (checkpoints / "step_000003.npz").write_bytes((checkpoints / "step_000002.npz").read_bytes()[:1000])
+    return run
+
+
+def test_evaluate_reports_an_unreadable_checkpoint_in_one_line_and_evaluates_the_others(tiny_run, capsys):
+    capsys.readouterr()
+    assert main(["evaluate", str(tiny_run)]) == 0
+    out, err = capsys.readouterr()
+    line = one_error_line(err)
+    assert line.startswith("fmcnn evaluate: warning: skipped step 3: ") and "step_000003.npz" in line
+    assert "unreadable, skipped" in out and "Per-class accuracy at step 2" in out
+    table = json.loads((tiny_run / "evaluation.json").read_text())
+    assert [(row["step"], row["test_accuracy"] is None) for row in table] == [(1, False), (2, False), (3, True)]
+
+
+def test_resume_names_the_unreadable_checkpoint_and_the_option_it_offers_resumes_exactly(tiny_run, capsys):
+    from fmcnn.checkpoint import load_checkpoint
+    from fmcnn.models import lenet_bn
+    capsys.readouterr()
+    assert main(["train", "--out", str(tiny_run), "--resume", "--quiet"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"fmcnn train: error: {tiny_run / 'checkpoints' / 'step_000003.npz'} is not a readable")
+    offered = re.search(r"run `fmcnn (train [^`]*)`", line)[1]
+    assert offered == f"train --out {tiny_run} --resume-from step_000002"
+    assert main(shlex.split(offered) + ["--quiet"]) == 0
+    resumed, intact = lenet_bn(), lenet_bn(seed=1)
+    load_checkpoint(tiny_run / "checkpoints" / "step_000003.npz", resumed)
+    load_checkpoint(tiny_run.parent / "intact.npz", intact)
+    for name, value in intact.state_dict().items():   # the step that was lost, recomputed exactly
+        assert np.array_equal(resumed.state_dict()[name], value), name
+
+
+def test_no_network_while_downloading_is_one_line(tmp_path, monkeypatch, capsys):
+    import fmcnn.data.fashion_mnist as fm
+    for var in ("FMCNN_DATA", "FMCNN_CACHE", "FMCNN_DATA_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(fm, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(fm, "DEBIAN_DIR", tmp_path / "debian")
+    monkeypatch.setattr(fm, "BASE_URL", "http://127.0.0.1:9/")   # a closed port: refused at once
+    assert main(["train", "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert line.startswith("fmcnn train: error: http://127.0.0.1:9/train-images-idx3-ubyte.gz: could not connect")
+    assert "Ways to get the data: pass data_dir=" in line and not (tmp_path / "run").exists()
+
+
+def test_a_corrupt_data_file_is_one_line(tmp_path, monkeypatch, capsys):
+    from fmcnn.data import write_idx
+    images, labels = random_data(3)
+    write_idx(tmp_path / "train-images-idx3-ubyte", images)     # readable, but not the real Fashion-MNIST
+    write_idx(tmp_path / "train-labels-idx1-ubyte", labels)
+    monkeypatch.setenv("FMCNN_DATA", str(tmp_path))
+    assert main(["train", "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"fmcnn train: error: {tmp_path / 'train-images-idx3-ubyte'}: MD5 of the decompressed")
+
+
+def test_one_line_joins_list_items_with_semicolons():
+    from fmcnn.cli import one_line
+    message = "Not found.\nSearched:\n  - /a (cache)\n  - /b\nWays:\n  - one\n  - two, long\n    and wrapped\nThe end."
+    assert one_line(message) == "Not found. Searched: /a (cache); /b. Ways: one; two, long and wrapped. The end."
+
+
+def bad_inputs(tmp):
+    """One case for each command, as (fmcnn arguments, extra environment, how the one error line
+    starts), to run as subprocesses; and more cases, as (arguments, start), to run in this process."""
+    (tmp / "empty").mkdir()
+    (tmp / "bad_config").mkdir()
+    (tmp / "bad_config" / "config.json").write_text("{")
+    (tmp / "bad_checkpoint" / "checkpoints").mkdir(parents=True)
+    (tmp / "bad_checkpoint" / "checkpoints" / "step_000010.npz").write_bytes(b"PK\x03\x04 cut off")
+    (tmp / "bad_log").mkdir()
+    (tmp / "bad_log" / "log.csv").write_text("step,loss\n1,x\n")
+    (tmp / "solutions").mkdir()
+    (tmp / "solutions" / "01_data.ipynb").write_text("{not json")
+    each_command = [
+        (["summary", "--bogus"], {}, "fmcnn: error: unrecognized arguments: --bogus"),
+        (["train", "--out", str(tmp / "r"), "--quiet"], {"FMCNN_DATA": str(tmp / "empty")},
+         "fmcnn train: error: Fashion-MNIST 'train' files not found in"),
+        (["evaluate", str(tmp / "bad_checkpoint")], {}, "fmcnn evaluate: error: None of the checkpoints"),
+        (["plot", str(tmp / "bad_log")], {}, f"fmcnn plot: error: {tmp / 'bad_log' / 'log.csv'} is damaged"),
+        (["exercises", "generate", "--solutions", str(tmp / "solutions"), "--out", str(tmp / "ex")],
+         {}, f"fmcnn exercises: error: {tmp / 'solutions' / '01_data.ipynb'} is not a readable"),
+        (["grade", str(tmp / "empty"), "--out", str(tmp / "grades")], {},
+         f"fmcnn grade: error: {tmp / 'empty'} holds no student folders"),
+    ]
+    more = [
+        (["train", "--out", str(tmp / "r"), "--steps", "many"],
+         "fmcnn train: error: argument --steps: invalid int value: 'many'"),
+        (["train", "--out", str(tmp / "bad_config"), "--resume"],
+         f"fmcnn train: error: {tmp / 'bad_config' / 'config.json'} is not a valid training"),
+        (["train", "--out", str(tmp / "r"), "--lr", "-1"],
+         "fmcnn train: error: invalid training config value(s) for lr"),
+        (["evaluate", str(tmp / "nowhere")], "fmcnn evaluate: error: No checkpoints in"),
+        (["plot", str(tmp / "nowhere")], "fmcnn plot: error: No training log at"),
+        (["plot", str(tmp / "bad_log"), "--window", "0"],
+         "fmcnn plot: error: argument --window: expected a whole number >= 1"),
+        (["exercises"], "fmcnn exercises: error: the following arguments are required: action"),
+        (["grade", str(tmp / "empty"), "--out", str(tmp / "grades"), "--student", "bob"],
+         f"fmcnn grade: error: no folder {tmp / 'empty' / 'bob'}"),
+        ([], "fmcnn: error: the following arguments are required: command"),
+    ]
+    return each_command, more
+
+
+def test_every_command_reports_a_bad_input_in_one_line_with_exit_status_2(tmp_path):
+    cases = bad_inputs(tmp_path)[0]
+    # Started together, then awaited: the six commands overlap.
+    running = [(subprocess.Popen([sys.executable, "-m", "fmcnn.cli", *argv], env={**os.environ, **env},
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path), start)
+               for argv, env, start in cases]
+    for process, start in running:
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 2 and "Traceback" not in out, (start, out, err)
+        assert one_error_line(err).startswith(start), (start, err)
+    assert not any((tmp_path / name).exists() for name in ("r", "ex", "grades"))   # and nothing was written
+
+
+def test_more_bad_inputs_in_one_line_with_exit_status_2(tmp_path, capsys):
+    for argv, start in bad_inputs(tmp_path)[1]:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert one_error_line(err).startswith(start), (argv, err)
+    assert not any((tmp_path / name).exists() for name in ("r", "grades"))

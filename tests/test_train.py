@@ -3,10 +3,10 @@ import json
 import numpy as np
 import pytest
 
-from fmcnn.checkpoint import load_checkpoint, save_checkpoint
+from fmcnn.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from fmcnn.data import load_fashion_mnist
 from fmcnn.models import lenet_bn
-from fmcnn.train import TrainConfig, batch_indices, list_checkpoints, read_log, train
+from fmcnn.train import ConfigError, RunError, TrainConfig, batch_indices, list_checkpoints, read_log, train
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +137,68 @@ def test_bad_images_fail_before_the_run_directory_is_written(tmp_path, small_dat
     with pytest.raises(TypeError, match="uint8"):
         train(cfg(steps=2), tmp_path / "run", data=(images.astype(np.float32), labels), progress=False)
     assert not (tmp_path / "run").exists()
+
+
+def _truncate(path, source):
+    """Replace ``path`` by the first 1000 bytes of ``source``, like `head -c 1000 source > path`."""
+    path.write_bytes(source.read_bytes()[:1000])
+
+
+def tiny(**kw):
+    """Three steps, a checkpoint after each: a whole run in a few milliseconds."""
+    return cfg(**{"steps": 3, "batch_size": 8, "checkpoint_every": 1, **kw})
+
+
+def test_truncated_latest_checkpoint_names_the_last_readable_one_and_resume_from_it_is_exact(tmp_path, small_data):
+    full_model, full_log = train(tiny(), tmp_path / "full", data=small_data, progress=False)
+    run = tmp_path / "run"
+    train(tiny(), run, data=small_data, progress=False)
+    latest = run / "checkpoints" / "step_000003.npz"
+    _truncate(latest, run / "checkpoints" / "step_000002.npz")
+    files = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    with pytest.raises(CheckpointError, match=r"step_000003.npz is not a readable .npz checkpoint.*"
+                                              r"--resume-from step_000002") as e:
+        train(tiny(), run, resume=True, data=small_data, progress=False)
+    assert str(latest) in str(e.value) and "set_aside" in str(e.value)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == files   # the failed attempt changed nothing
+
+    resumed_model, resumed_log = train(tiny(), run, resume_from="step_000002", data=small_data, progress=False)
+    assert np.array_equal(full_log["loss"], resumed_log["loss"])
+    for (name, a), (_, b) in zip(full_model.state_dict().items(), resumed_model.state_dict().items()):
+        assert np.array_equal(a, b), name
+    assert list(read_log(run)["step"]) == [1, 2, 3]
+    aside = run / "set_aside" / "after_step_000002"   # the unreadable file and the old log, kept as they were
+    assert (aside / "checkpoints" / "step_000003.npz").read_bytes() == files[latest]
+    assert (aside / "log.csv").read_bytes() == files[run / "log.csv"]
+
+
+def test_resume_from_an_earlier_checkpoint_moves_later_files_aside_and_overwrites_nothing(tmp_path, small_data):
+    run = tmp_path / "run"
+    train(tiny(), run, data=small_data, progress=False)
+    later = {p.name: p.read_bytes() for _, p in list_checkpoints(run)[1:]}
+    log = (run / "log.csv").read_bytes()
+    train(tiny(), run, resume_from=run / "checkpoints" / "step_000001.npz", data=small_data, progress=False)
+    train(tiny(), run, resume_from=1, data=small_data, progress=False)
+    first, second = run / "set_aside" / "after_step_000001", run / "set_aside" / "after_step_000001_2"
+    assert {p.name: p.read_bytes() for p in (first / "checkpoints").iterdir()} == later
+    assert (first / "log.csv").read_bytes() == log
+    assert sorted(p.name for p in (second / "checkpoints").iterdir()) == sorted(later)
+    assert [s for s, _ in list_checkpoints(run)] == [1, 2, 3]
+
+
+def test_resume_from_a_checkpoint_that_does_not_exist_lists_the_ones_that_do(tmp_path, small_data):
+    train(tiny(steps=2), tmp_path, data=small_data, progress=False)
+    with pytest.raises(RunError, match=r"no checkpoint step_000003 \(its checkpoints: step_000001, step_000002\)"):
+        train(tiny(steps=2), tmp_path, resume_from="step_000003", data=small_data, progress=False)
+    with pytest.raises(RunError, match="nothing to resume"):
+        train(tiny(steps=2), tmp_path / "new", resume_from="step_000001", data=small_data, progress=False)
+
+
+def test_damaged_config_and_log_are_clear_errors_naming_the_file(tmp_path, small_data):
+    train(tiny(steps=1), tmp_path, data=small_data, progress=False)
+    (tmp_path / "log.csv").write_text("step,epoch,loss\n1,0,oops\n")
+    with pytest.raises(RunError, match=f"{tmp_path / 'log.csv'} is damaged"):
+        read_log(tmp_path)
+    (tmp_path / "config.json").write_text('{"steps": "ten"')
+    with pytest.raises(ConfigError, match=f"{tmp_path / 'config.json'} is not a valid training configuration"):
+        train(tiny(steps=1), tmp_path, resume=True, data=small_data, progress=False)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import FmcnnError
+
 __all__ = [
     "IDX_DTYPES",
     "DataError",
@@ -48,7 +50,7 @@ IDX_DTYPES = {
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-class DataError(Exception):
+class DataError(FmcnnError):
     """Base class for every data-loading problem raised by ``fmcnn.data``."""
 
 

@@ -3,7 +3,6 @@
 ``fmcnn/cli.py`` calls :func:`register` on its subparsers; ``python -m
 fmcnn.exercises.commands ...`` runs the same commands on their own.
 """
-import argparse
 import sys
 
 
@@ -34,12 +33,8 @@ def cmd_grade(args):
     from .checker import format_points
     from .grade import grade_class
 
-    try:
-        graded = grade_class(args.submissions, args.out, student=args.student, jobs=args.jobs,
-                             timeout=args.timeout, memory_mb=args.memory_mb, progress=True)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"fmcnn grade: {e}", file=sys.stderr)
-        return 2
+    graded = grade_class(args.submissions, args.out, student=args.student, jobs=args.jobs,
+                         timeout=args.timeout, memory_mb=args.memory_mb, progress=True)
     for student, notebooks in graded.items():
         score = sum(e.score for nb in notebooks for e in nb.exercises)
         max_score = sum(e.max_score for nb in notebooks for e in nb.exercises)
@@ -81,10 +76,11 @@ def register(subparsers):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="fmcnn", description="fmcnn exercises and grading.")
+    from ..cli import Parser, run   # the same one-line errors as `fmcnn`
+
+    parser = Parser(prog="fmcnn", description="fmcnn exercises and grading.")
     register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return run(parser, argv)
 
 
 if __name__ == "__main__":

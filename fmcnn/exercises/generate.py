@@ -25,13 +25,19 @@ from pathlib import Path
 
 import nbformat
 
+from ..errors import FmcnnError
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 _CELL_METADATA_KEPT = ("tags",)
 
 
-class MarkerError(ValueError):
+class SolutionError(FmcnnError, ValueError):
+    """A solution notebook that cannot be turned into an exercise (the message names the file)."""
+
+
+class MarkerError(SolutionError):
     """A solution cell has unbalanced or nested BEGIN/END SOLUTION markers."""
 
 
@@ -70,9 +76,24 @@ def make_exercise(solution):
     return nb
 
 
+def read_solution(solution_path):
+    """The solution notebook at ``solution_path`` (an ``nbformat`` node), checked against the
+    notebook schema; SolutionError if the file is not a readable notebook."""
+    try:
+        solution = nbformat.read(solution_path, as_version=4)
+        nbformat.validate(solution)
+    # nbformat's errors for what is not a notebook: not UTF-8 or not JSON (ValueError), JSON of
+    # another shape (AttributeError, TypeError or KeyError while upgrading it), schema violations.
+    except (ValueError, AttributeError, TypeError, KeyError, nbformat.ValidationError) as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise SolutionError(f"{solution_path} is not a readable notebook ({first}); "
+                            "restore it from git or save it again from Jupyter.") from None
+    return solution
+
+
 def exercise_text(solution_path):
     """The exact file content of the exercise generated from ``solution_path``."""
-    solution = nbformat.read(solution_path, as_version=4)
+    solution = read_solution(solution_path)
     try:
         return nbformat.writes(make_exercise(solution)) + "\n"
     except MarkerError as e:

@@ -82,6 +82,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import FmcnnError
 from .checker import format_points
 from .compare import judge_arrays
 from .registry import EXERCISES, NOTEBOOKS
@@ -95,6 +96,10 @@ _CHILD = "from fmcnn.exercises.runner import main; main()"
 
 class NotebookError(Exception):
     """A notebook that cannot be run at all: missing, not JSON, not a notebook."""
+
+
+class GradeError(FmcnnError, ValueError):
+    """A class that cannot be graded as asked: no student folders, a damaged grades.csv."""
 
 
 @dataclass
@@ -397,7 +402,8 @@ def read_grades(path):
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
     if not rows or rows[0] != COLUMNS:
-        raise ValueError(f"{path} does not start with the header {','.join(COLUMNS)}")
+        raise GradeError(f"{path} does not start with the header {','.join(COLUMNS)}; "
+                         "restore it, or grade the whole class into another --out folder.")
     return rows[1:]
 
 
@@ -443,6 +449,10 @@ def grade_class(submissions, out, student=None, jobs=2, timeout=30, memory_mb=20
         kept = [row for row in read_grades(out / "grades.csv") if row[0] != student]  # read before any student code
     else:
         students, kept = find_students(submissions, out), []
+        if not students:   # grading nobody would write empty files (and delete every feedback file in out)
+            raise GradeError(f"{submissions} holds no student folders: put each student's notebooks in a folder "
+                             f"named after the student, e.g. {submissions / 'alice' / '01_data.ipynb'}, "
+                             "and grade again.")
     answers = hidden_answers()
     tasks = [(s, nb) for s in students for nb in NOTEBOOKS]
     results = {}

@@ -104,14 +104,8 @@ class Module:
         """
         targets = {name: p.data for name, p in self.named_parameters()}
         targets.update(self.named_buffers())
-        missing = sorted(set(targets) - set(state))
-        unexpected = sorted(set(state) - set(targets))
-        mismatched = [f"{n}: checkpoint {tuple(np.shape(state[n]))} vs model {targets[n].shape}"
-                      for n in targets if n in state and np.shape(state[n]) != targets[n].shape]
-        if missing or unexpected or mismatched:
-            lines = ([f"missing from the checkpoint: {', '.join(missing)}"] if missing else []) + \
-                    ([f"not in the model: {', '.join(unexpected)}"] if unexpected else []) + \
-                    ([f"shape mismatch: {'; '.join(mismatched)}"] if mismatched else [])
+        lines = state_mismatches(targets, state)
+        if lines:
             raise ValueError("The checkpoint does not match the model:\n  " + "\n  ".join(lines)
                              + "\nWas it saved from a different architecture?")
         for name, array in targets.items():
@@ -122,6 +116,18 @@ class Module:
 
     def __repr__(self):
         return f"{type(self).__name__}({self.extra_repr()})"
+
+
+def state_mismatches(targets, state, owner="model"):
+    """Why ``state`` ({name: array}) cannot be copied into ``targets`` ({name: array}) of the
+    ``owner``: a list of lines naming every missing, unexpected or mis-shaped entry (empty if none)."""
+    missing = sorted(set(targets) - set(state))
+    unexpected = sorted(set(state) - set(targets))
+    mismatched = [f"{n}: checkpoint {tuple(np.shape(state[n]))} vs {owner} {np.shape(targets[n])}"
+                  for n in targets if n in state and np.shape(state[n]) != np.shape(targets[n])]
+    return ([f"missing from the checkpoint: {', '.join(missing)}"] if missing else []) + \
+           ([f"not in the {owner}: {', '.join(unexpected)}"] if unexpected else []) + \
+           ([f"shape mismatch: {'; '.join(mismatched)}"] if mismatched else [])
 
 
 def check_input(x, ndim, layer, what="(N, C, H, W)"):

@@ -14,7 +14,8 @@ import pytest
 
 from .helpers import EXERCISES, SOLUTIONS, add_code_cell, copy_folder, edit_code
 from fmcnn.exercises import EXERCISES as REGISTRY
-from fmcnn.exercises.grade import grade_class, grade_notebook, hidden_answers, read_code_cells, NotebookError
+from fmcnn.exercises.grade import (GradeError, NotebookError, grade_class, grade_notebook, hidden_answers,
+                                   read_code_cells)
 
 TIMEOUT = 10                                     # seconds per step; the endless loop costs this much
 FULL = {name: ex.points for name, ex in REGISTRY.items()}
@@ -256,3 +257,12 @@ def test_child_files_are_read_safely(tmp_path):
     np.savez(tmp_path / "obj.npz", c0_0=np.array([{"a": 1}], dtype=object))
     assert list(_read_arrays(tmp_path / "ok.npz")) == ["c0_0"]
     assert _read_arrays(tmp_path / "obj.npz") == {} and _read_arrays(tmp_path / "fifo.json") == {}
+
+
+def test_a_folder_without_student_folders_is_an_error_and_writes_nothing(tmp_path):
+    subs = tmp_path / "subs"
+    (subs / ".ipynb_checkpoints").mkdir(parents=True)       # hidden folders and loose files are not students
+    (subs / "01_data.ipynb").write_text("{}")
+    with pytest.raises(GradeError, match=f"{subs} holds no student folders: put each student's notebooks in a folder"):
+        grade_class(subs, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
