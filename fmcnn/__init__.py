@@ -6,4 +6,17 @@ Subpackages: ``fmcnn.data`` (loading), ``fmcnn.nn`` (layers), ``fmcnn.optim``
 ``fmcnn.errors`` (``FmcnnError``, the base of every expected error).
 """
 __version__ = "0.1.0"
-from .exercises import check
+
+
+def __getattr__(name):
+    """``fmcnn.check``, the notebooks' exercise checker, imported on first use (PEP 562), so that
+    ``import fmcnn.nn`` does not load the exercise registry, cases and reference solutions."""
+    if name == "check":
+        from .exercises import check
+        globals()["check"] = check   # later look-ups find it directly
+        return check
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), "check"})

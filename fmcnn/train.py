@@ -3,6 +3,7 @@ import csv
 import functools
 import itertools
 import json
+import os
 import re
 import shlex
 import shutil
@@ -15,7 +16,6 @@ from tqdm.auto import tqdm
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .errors import FmcnnError
-from .fused import FusedLeNetBN
 from .models import lenet_bn
 from .nn import SoftmaxCrossEntropy
 from .optim import SCHEDULES, SGD, Adam
@@ -231,7 +231,10 @@ def train(config, run_dir=None, resume=False, data=None, progress=True, resume_f
 
     model = lenet_bn(seed=config.seed, width=config.width)
     model["conv1"].input_grad = False   # nobody needs d(loss)/d(images) while training: skip its col2im
-    net = FusedLeNetBN(model) if config.fused else model   # what runs forward and backward; model holds the parameters
+    net = model   # what runs forward and backward; model holds the parameters
+    if config.fused:
+        from .fused import FusedLeNetBN   # imported only here: it starts a helper thread and an at-fork hook
+        net = FusedLeNetBN(model)
     optimizer = make_optimizer(config, model.parameters())
     loss_fn = SoftmaxCrossEntropy()
     lr_at = SCHEDULES[config.schedule]
@@ -371,9 +374,11 @@ def _write_checkpoint(run_dir, model, optimizer, config, step, rows):
     if not all(np.isfinite(p.data).all() for p in model.parameters()):
         raise DivergedError(f"parameters became NaN or infinite by step {step}; earlier checkpoints are intact. "
                             "Lower the learning rate and train again.")
+    # The log first: a crash between the two writes then leaves a log that covers every checkpoint
+    # (resuming drops the rows after the checkpoint it loads), never a checkpoint whose rows are missing.
+    _write_log(run_dir, rows)
     save_checkpoint(checkpoint_path(run_dir, step), model, optimizer,
                     meta={"step": step, "config": asdict(config)})
-    _write_log(run_dir, rows)
 
 
 def _write_log(run_dir, rows):
@@ -383,6 +388,8 @@ def _write_log(run_dir, rows):
         writer.writeheader()
         for r in rows:
             writer.writerow(r)   # floats are written in full (repr), so a resumed log equals an uninterrupted one
+        f.flush()
+        os.fsync(f.fileno())   # on disk before the checkpoint that follows it
     tmp.replace(run_dir / "log.csv")
 
 

@@ -6,7 +6,7 @@ import pytest
 from fmcnn.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from fmcnn.data import load_fashion_mnist
 from fmcnn.models import lenet_bn
-from fmcnn.train import ConfigError, RunError, TrainConfig, batch_indices, list_checkpoints, read_log, train
+from fmcnn.train import LOG_FIELDS, ConfigError, RunError, TrainConfig, batch_indices, list_checkpoints, read_log, train
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,43 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, small_data, sampling, augm
     for (name, a), (_, b) in zip(full_model.state_dict().items(), resumed_model.state_dict().items()):
         assert np.array_equal(a, b), name
     assert len(read_log(partial)["step"]) == 30
+
+
+class Crash(Exception):
+    """A crash of the training process, simulated."""
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_crash_around_a_checkpoint_write_then_resume_logs_every_step_once(tmp_path, small_data, monkeypatch, when):
+    """Issue 17: the process dies just before or just after the second checkpoint (step 20) reaches disk.
+    Every checkpoint left on disk must have its log rows, and the resumed log must equal an uninterrupted one."""
+    config = cfg()
+    _, full_log = train(config, tmp_path / "full", data=small_data, progress=False)
+    calls = []
+
+    def save_then_crash(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 2 and when == "before":
+            raise Crash
+        save_checkpoint(path, *args, **kwargs)
+        if len(calls) == 2:
+            raise Crash
+
+    run = tmp_path / "run"
+    with monkeypatch.context() as m:
+        m.setattr("fmcnn.train.save_checkpoint", save_then_crash)
+        with pytest.raises(Crash):
+            train(config, run, data=small_data, progress=False)
+    last = list_checkpoints(run)[-1][0]
+    assert last == (10 if when == "before" else 20)
+    assert list(read_log(run)["step"][:last]) == list(range(1, last + 1))   # the log covers the checkpoint
+    _, resumed_log = train(config, run, resume=True, data=small_data, progress=False)
+    on_disk = read_log(run)
+    assert list(on_disk["step"]) == list(range(1, 31))
+    for log in (resumed_log, on_disk):
+        for name in LOG_FIELDS:
+            if name != "seconds":
+                assert np.array_equal(log[name], full_log[name]), name
 
 
 def test_existing_run_is_not_overwritten(tmp_path, small_data):
