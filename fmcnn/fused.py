@@ -77,15 +77,26 @@ if hasattr(os, "register_at_fork"):
 def on_two_cores(compute, n):
     """Call compute(lo, hi) for the first half of range(n) on the helper thread and for the second half here.
 
-    Returns when both are done. Handing a task over costs tens of microseconds,
-    so this pays only for stages of a few hundred microseconds or more.
+    Returns, or raises, only when both are done: the helper's half writes into
+    buffers that the caller reuses, so it must not outlive this call. If the
+    half run here raises (KeyboardInterrupt included), that exception goes on
+    once the helper's half has finished, with a note if that half failed too;
+    otherwise an exception of the helper's half is raised here. Handing a task
+    over costs tens of microseconds, so this pays only for stages of a few
+    hundred microseconds or more.
     """
     half = n // 2
     if half == 0:                                   # a single image: nothing to hand over
         compute(0, n)
         return
     first = _HELPER.submit(compute, 0, half)
-    compute(half, n)
+    try:
+        compute(half, n)
+    except BaseException as error:
+        helper_error = first.exception()            # waits for the helper's half; never raises its error
+        if helper_error is not None and hasattr(error, "add_note"):          # add_note: Python 3.11+
+            error.add_note(f"The helper thread's half, compute(0, {half}), failed as well: {helper_error!r}")
+        raise
     first.result()
 
 

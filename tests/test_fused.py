@@ -1,4 +1,7 @@
 import multiprocessing
+import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -163,6 +166,48 @@ def test_on_two_cores_covers_the_range_once():
     calls = []
     fused_module.on_two_cores(lambda lo, hi: calls.append((lo, hi)), 1)
     assert calls == [(0, 1)]
+
+
+def halves(main=None, helper=None, helper_seconds=0.2):
+    """A compute(lo, hi) for on_two_cores(compute, 10): the helper's half (lo == 0) sleeps, then
+    sets ``finished`` and raises ``helper`` if given; the half run on this thread raises ``main`` if given."""
+    finished = threading.Event()
+
+    def compute(lo, hi):
+        if lo == 0:
+            time.sleep(helper_seconds)          # still running when this thread's half raises
+            finished.set()
+            if helper is not None:
+                raise helper
+        elif main is not None:
+            raise main
+    return compute, finished
+
+
+@pytest.mark.parametrize("error", [ValueError("main half"), KeyboardInterrupt()])
+def test_on_two_cores_waits_for_the_helper_before_raising(error):
+    compute, finished = halves(main=error)
+    with pytest.raises(type(error)) as caught:
+        fused_module.on_two_cores(compute, 10)
+    assert caught.value is error
+    assert finished.is_set(), "the exception left while the helper's half was still running"
+
+
+def test_on_two_cores_raises_the_helpers_exception():
+    compute, finished = halves(helper=ValueError("helper half"))
+    with pytest.raises(ValueError, match="helper half"):
+        fused_module.on_two_cores(compute, 10)
+    assert finished.is_set()
+
+
+def test_on_two_cores_keeps_the_main_exception_when_both_halves_fail():
+    main = KeyboardInterrupt()
+    compute, finished = halves(main=main, helper=ValueError("helper half"))
+    with pytest.raises(KeyboardInterrupt) as caught:
+        fused_module.on_two_cores(compute, 10)
+    assert caught.value is main and finished.is_set()
+    if sys.version_info >= (3, 11):
+        assert "ValueError('helper half')" in " ".join(caught.value.__notes__)
 
 
 def test_a_single_image_trains_and_evaluates_like_the_layered_model(images):
