@@ -26,7 +26,6 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 import warnings
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -242,9 +241,7 @@ def test_explorer_page_works_offline(page, server, book_wide_errors, tmp_path):
     port = httpd.server_address[1]
     base = f"http://127.0.0.1:{port}/"
     del log[:]
-    start = time.perf_counter()
     dom, urls, stderr = open_in_chromium(base + page, tmp_path)
-    seconds = time.perf_counter() - start
     explorers, animations, figures = PAGES[page]
 
     # 1. Requests: all to our server and all answered; nothing tried to leave.
@@ -279,7 +276,6 @@ def test_explorer_page_works_offline(page, server, book_wide_errors, tmp_path):
     assert len([a for t, a in doc.elements if t == "button" and a.get("title") == "Play"]) == animations
     static = [a for t, a in doc.elements if t == "img" and "/_images/" in "/" + (a.get("src") or "")]
     assert len(static) >= figures, f"only {len(static)} static figures on {page}"
-    assert seconds < 60
 
 
 def test_math_is_typeset_offline(server, tmp_path):
