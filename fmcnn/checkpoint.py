@@ -1,13 +1,12 @@
 """Saving and loading training state as plain ``.npz`` files (no pickle)."""
 import json
-import os
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_write
 from .errors import FmcnnError
 from .nn.module import state_mismatches
 
@@ -31,8 +30,9 @@ def save_checkpoint(path, model, optimizer=None, meta=None):
     """Write the model's parameters and BatchNorm running statistics (and, if given,
     the optimizer state and a JSON-serializable ``meta`` dict) to ``path``.
 
-    The file is written to a temporary name in the same folder and then renamed,
-    so a crash mid-write never leaves a half-written checkpoint under ``path``.
+    The file is written with :func:`fmcnn.atomic.atomic_write` (a temporary file in the same
+    folder, fsynced, then renamed), so a crash mid-write never leaves a half-written checkpoint
+    under ``path``.
     """
     path = Path(path)
     arrays = {f"model/{k}": v for k, v in model.state_dict().items()}
@@ -41,14 +41,8 @@ def save_checkpoint(path, model, optimizer=None, meta=None):
     arrays["format"] = np.array(FORMAT)
     arrays["meta"] = np.array(json.dumps(meta or {}))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_write(path, "wb") as f:
+        np.savez(f, **arrays)
     return path
 
 

@@ -22,7 +22,6 @@ import functools
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from ..atomic import atomic_write
 from .idx import (
     ChecksumError,
     CorruptDataError,
@@ -275,13 +275,12 @@ def download_fashion_mnist(split: str, dest=None, url: str | None = None, verify
 
 def _download_file(url: str, target: Path, name: str, verify: bool) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            _fetch(url, out, target)
+    # Renamed onto target only once verified; removed on any error (also Ctrl-C), so no debris.
+    with atomic_write(target, "wb", suffix=".part") as out:
+        _fetch(url, out, target)
+        out.flush()
         try:
-            data = read_bytes(tmp)
+            data = read_bytes(out.name)
             problem = _md5_problem(data, name) if verify else None
             if problem:
                 raise ChecksumError(f"{problem}")
@@ -292,10 +291,6 @@ def _download_file(url: str, target: Path, name: str, verify: bool) -> None:
                 f"(nothing written to {target}): {e}. Try again later or set "
                 "FMCNN_DATA_URL to another mirror."
             ) from None
-        os.replace(tmp, target)
-    finally:
-        # Also runs on Ctrl-C, so an interrupted download leaves no debris.
-        tmp.unlink(missing_ok=True)
 
 
 def _fetch(url: str, out, target: Path) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 
+from ..atomic import write_atomically
 from ..errors import FmcnnError
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -123,9 +124,7 @@ def generate(solutions_dir="solutions", out_dir="exercises", check=False):
         problems.append((target, "missing" if current is None else "out of date"))
         if not check:
             out_dir.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(".ipynb.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(target)
+            write_atomically(target, text)
     names = {p.name for p in solutions}
     problems += [(p, "no solution notebook") for p in sorted(out_dir.glob("*.ipynb")) if p.name not in names]
     return problems

@@ -82,6 +82,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_atomically
 from ..errors import FmcnnError
 from .checker import format_points
 from .compare import judge_arrays
@@ -381,9 +382,7 @@ def find_students(submissions, out=None):
 
 def _atomic_write(path, text):
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomically(path, text)
 
 
 def _csv_text(columns, rows):

@@ -26,10 +26,13 @@ import types
 
 import numpy as np
 
+from ..atomic import atomic_write
 from .compare import OutputError, as_outputs, describe_exception
 
-# Keep our own references: student code may replace these module attributes.
-_savez, _dumps, _replace = np.savez, json.dumps, os.replace
+# Keep our own references: student code may replace these module attributes. atomic_write
+# holds its own os functions (os.replace, os.fsync, open, ...), bound when fmcnn.atomic was
+# imported, i.e. before any student code runs.
+_savez, _dumps, _atomic_write = np.savez, json.dumps, atomic_write
 
 
 class StepTimeout(BaseException):
@@ -73,11 +76,9 @@ _WORKDIR = "."
 def _write_json(name, data):
     """Write ``data`` to WORKDIR/name atomically (absolute path: student code may chdir)."""
     path = os.path.join(_WORKDIR, name)
-    tmp = path + ".tmp"
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
+        with _atomic_write(path, "w", encoding="utf-8", sync=False) as f:   # read by the parent, not after a crash
             f.write(_dumps(data))
-        _replace(tmp, path)
     except OSError:                                              # e.g. the student made WORKDIR read-only
         pass
 
@@ -193,8 +194,8 @@ def main():
                 records, arrays = run_exercise(fn, names, cases, job["step_timeout"])
                 if arrays:
                     target = os.path.join(workdir, f"ex{index}.npz")
-                    _savez(target + ".tmp.npz", **arrays)
-                    _replace(target + ".tmp.npz", target)
+                    with _atomic_write(target, "wb", sync=False) as f:
+                        _savez(f, **arrays)
                 result = {"status": "ran", "cases": records}
             except BaseException as e:                           # noqa: BLE001 - e.g. saving failed
                 result = {"status": "error", "message": f"could not record the outputs ({type(e).__name__})"}
