@@ -40,6 +40,15 @@ def import_baseline(directory):
     return package
 
 
+def fused_network(package_name):
+    """FusedLeNetBN of an fmcnn package: in fmcnn.fast since the speed tricks moved there, in
+    fmcnn.fused in older checkouts (a --baseline)."""
+    try:
+        return importlib.import_module(f"{package_name}.fast").FusedLeNetBN
+    except ModuleNotFoundError:
+        return importlib.import_module(f"{package_name}.fused").FusedLeNetBN
+
+
 class NumpyContender:
     """LeNet-BN, Adam and the loss from one fmcnn package, set up as fmcnn.train does."""
 
@@ -50,7 +59,7 @@ class NumpyContender:
         self.model, self.loss_fn = models.lenet_bn(seed=0), nn.SoftmaxCrossEntropy()
         self.model["conv1"].input_grad = False     # as fmcnn.train does: nobody uses the images' gradient
         # The network that runs: the layered model itself, or FusedLeNetBN over the same parameters.
-        self.net = importlib.import_module(f"{package_name}.fused").FusedLeNetBN(self.model) if fused else self.model
+        self.net = fused_network(package_name)(self.model) if fused else self.model
         self.opt = optim.Adam(self.model.parameters())
         self.x, self.y = x, y
 

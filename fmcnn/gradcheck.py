@@ -107,7 +107,7 @@ def check_model(model, loss_fn, x, labels, h=1e-6, max_entries=50, seed=0):
     Every entry costs two forward passes, so at most ``max_entries`` randomly
     chosen entries of the input and of each parameter are checked. A model
     whose ``backward`` returns None (no input gradient, as
-    :class:`fmcnn.fused.FusedLeNetBN`) gets no ``"x"`` entry.
+    :class:`fmcnn.fast.FusedLeNetBN`) gets no ``"x"`` entry.
     """
     model.to(np.float64)
     x = np.array(x, dtype=np.float64)

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-UNWANTED = ("fmcnn.exercises", "fmcnn.fused", "fmcnn.viz")
+UNWANTED = ("fmcnn.exercises", "fmcnn.fast", "fmcnn.viz")
 
 
 def loaded_after(code):

@@ -156,7 +156,7 @@ def test_augmentation_options(small_data):
 
 def test_fused_option_trains_the_same_network_up_to_rounding(tmp_path, small_data):
     from fmcnn.evaluate import load_model
-    from fmcnn.fused import FusedLeNetBN
+    from fmcnn.fast import FusedLeNetBN
     fused_model, fused = train(cfg(steps=20, fused=True), tmp_path, data=small_data, progress=False)
     _, layered = train(cfg(steps=20), data=small_data, progress=False)
     assert not np.array_equal(fused["loss"], layered["loss"])           # float32 rounding differs ...

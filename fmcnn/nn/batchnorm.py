@@ -14,13 +14,6 @@ def image_channel_sums(x):
     return x.reshape(N, C, -1) @ np.ones(x[0, 0].size, dtype=x.dtype)
 
 
-def image_sums_of_squares(x):
-    """Sum of x**2 over H and W, image by image: (N, C), as dot products of each map with itself (no temporary)."""
-    N, C = x.shape[:2]
-    rows = x.reshape(N, C, 1, -1)
-    return (rows @ rows.transpose(0, 1, 3, 2)).reshape(N, C)
-
-
 def channel_sum(x):
     """Sum of x: (N, C, H, W) over N, H and W: (C,), through :func:`image_channel_sums`."""
     return image_channel_sums(x).sum(axis=0)

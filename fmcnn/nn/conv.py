@@ -85,15 +85,7 @@ def weight_grad(cols, g):
     same products, which BLAS ran about 1.7x faster at conv2's shapes (chapter 13
     times both orders).
     """
-    return weight_grad_terms(cols, g).sum(axis=0).T
-
-
-def weight_grad_terms(cols, g, out=None):
-    """The per-image terms cols_n G_n^T of :func:`weight_grad`, before their sum: (N, C * k * k, O).
-
-    ``out``: an array to write them into (a caller computing them in parts).
-    """
-    return np.matmul(cols, g.transpose(0, 2, 1), out=out)
+    return np.matmul(cols, g.transpose(0, 2, 1)).sum(axis=0).T
 
 
 def col2im(cols, x_shape, kernel_size, stride=1):

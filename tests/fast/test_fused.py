@@ -6,9 +6,10 @@ import time
 import numpy as np
 import pytest
 
-import fmcnn.fused as fused_module
+import fmcnn.fast.fused as fused_module
+import fmcnn.fast.threads as threads_module
 from fmcnn.data import load_fashion_mnist
-from fmcnn.fused import FusedLeNetBN, im2col_channels_last, pool_2x2, pool_2x2_backward
+from fmcnn.fast.fused import FusedLeNetBN, im2col_channels_last, pool_2x2, pool_2x2_backward
 from fmcnn.gradcheck import check_model
 from fmcnn.models import lenet_bn
 from fmcnn.nn import MaxPool2D, ReLU, SoftmaxCrossEntropy, im2col
@@ -161,10 +162,10 @@ def test_bad_models_and_inputs_are_explained():
 def test_on_two_cores_covers_the_range_once():
     for n in (2, 7, 6400):
         calls = []
-        fused_module.on_two_cores(lambda lo, hi: calls.append((lo, hi)), n)
+        threads_module.on_two_cores(lambda lo, hi: calls.append((lo, hi)), n)
         assert sorted(calls) == [(0, n // 2), (n // 2, n)]
     calls = []
-    fused_module.on_two_cores(lambda lo, hi: calls.append((lo, hi)), 1)
+    threads_module.on_two_cores(lambda lo, hi: calls.append((lo, hi)), 1)
     assert calls == [(0, 1)]
 
 
@@ -188,7 +189,7 @@ def halves(main=None, helper=None, helper_seconds=0.2):
 def test_on_two_cores_waits_for_the_helper_before_raising(error):
     compute, finished = halves(main=error)
     with pytest.raises(type(error)) as caught:
-        fused_module.on_two_cores(compute, 10)
+        threads_module.on_two_cores(compute, 10)
     assert caught.value is error
     assert finished.is_set(), "the exception left while the helper's half was still running"
 
@@ -196,7 +197,7 @@ def test_on_two_cores_waits_for_the_helper_before_raising(error):
 def test_on_two_cores_raises_the_helpers_exception():
     compute, finished = halves(helper=ValueError("helper half"))
     with pytest.raises(ValueError, match="helper half"):
-        fused_module.on_two_cores(compute, 10)
+        threads_module.on_two_cores(compute, 10)
     assert finished.is_set()
 
 
@@ -204,7 +205,7 @@ def test_on_two_cores_keeps_the_main_exception_when_both_halves_fail():
     main = KeyboardInterrupt()
     compute, finished = halves(main=main, helper=ValueError("helper half"))
     with pytest.raises(KeyboardInterrupt) as caught:
-        fused_module.on_two_cores(compute, 10)
+        threads_module.on_two_cores(compute, 10)
     assert caught.value is main and finished.is_set()
     if sys.version_info >= (3, 11):
         assert "ValueError('helper half')" in " ".join(caught.value.__notes__)

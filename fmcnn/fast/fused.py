@@ -31,25 +31,23 @@ layered model itself work unchanged. What it does differently:
    images; every other computation runs image by image. So each pass is cut
    into stages at BatchNorm's sums, and in each stage the first half of the
    batch runs on a helper thread while this thread runs the second half
-   (:func:`on_two_cores`); between stages this thread adds the two halves'
+   (:func:`fmcnn.fast.threads.on_two_cores`); between stages this thread adds the two halves'
    per-image sums. NumPy releases Python's global interpreter lock inside
    matrix products and array loops, so the halves run on two cores. Every
    image is computed as in one call and the sums are added in the same order,
-   so the numbers do not change (tests/test_fused.py checks to the last bit).
+   so the numbers do not change (tests/fast/test_fused.py checks to the last bit).
 
 Every step is a formula of the chapters in another order; only the packaging
 differs. Results agree with the layered model up to float32 rounding
-(tests/test_fused.py). The layered model stays the reference: read it first.
+(tests/fast/test_fused.py). The layered model stays the reference: read it first.
 """
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .nn.batchnorm import image_channel_sums, image_sums_of_squares
-from .nn.conv import conv_output_size, im2col, reuse_or_empty, weight_grad_terms
-from .nn.module import check_input
+from ..nn.batchnorm import image_channel_sums
+from ..nn.conv import conv_output_size, im2col, reuse_or_empty
+from ..nn.module import check_input
+from .threads import on_two_cores, one_call
 
 LAYOUT = ("conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "flatten1",
           "fc1", "relu3", "fc2", "relu4", "fc3")
@@ -57,52 +55,19 @@ LAYOUT = ("conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "f
 
 EVAL_CHUNK = 64
 
-# One helper thread for point 8 (the thread starts on first use). It never spins: while it
-# has no work it sleeps, so on a busy machine it costs nothing but a wait.
-_HELPER = None
+def image_sums_of_squares(x):
+    """Sum of x**2 over H and W, image by image: (N, C), as dot products of each map with itself (no temporary)."""
+    N, C = x.shape[:2]
+    rows = x.reshape(N, C, 1, -1)
+    return (rows @ rows.transpose(0, 1, 3, 2)).reshape(N, C)
 
 
-def _start_helper():
-    global _HELPER
-    _HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fmcnn-fused")
+def weight_grad_terms(cols, g, out=None):
+    """The per-image terms cols_n G_n^T of :func:`fmcnn.nn.conv.weight_grad`, before their sum: (N, C * k * k, O).
 
-
-_start_helper()
-if hasattr(os, "register_at_fork"):
-    # Threads do not survive fork(): a child process would hand its work to a helper that
-    # no longer exists and wait for ever. Each child starts a helper of its own instead.
-    os.register_at_fork(after_in_child=_start_helper)
-
-
-def on_two_cores(compute, n):
-    """Call compute(lo, hi) for the first half of range(n) on the helper thread and for the second half here.
-
-    Returns, or raises, only when both are done: the helper's half writes into
-    buffers that the caller reuses, so it must not outlive this call. If the
-    half run here raises (KeyboardInterrupt included), that exception goes on
-    once the helper's half has finished, with a note if that half failed too;
-    otherwise an exception of the helper's half is raised here. Handing a task
-    over costs tens of microseconds, so this pays only for stages of a few
-    hundred microseconds or more.
+    ``out``: an array to write them into (each half of the batch writes its own images' terms).
     """
-    half = n // 2
-    if half == 0:                                   # a single image: nothing to hand over
-        compute(0, n)
-        return
-    first = _HELPER.submit(compute, 0, half)
-    try:
-        compute(half, n)
-    except BaseException as error:
-        helper_error = first.exception()            # waits for the helper's half; never raises its error
-        if helper_error is not None and hasattr(error, "add_note"):          # add_note: Python 3.11+
-            error.add_note(f"The helper thread's half, compute(0, {half}), failed as well: {helper_error!r}")
-        raise
-    first.result()
-
-
-def one_call(compute, n):
-    """compute(0, n): the whole range in one call on this thread, for work too small to hand over."""
-    compute(0, n)
+    return np.matmul(cols, g.transpose(0, 2, 1), out=out)
 
 
 def im2col_channels_last(x, kernel_size, out=None):
