@@ -7,6 +7,7 @@ status 2, never a traceback: see :func:`run`. Bugs still raise.
 import argparse
 import sys
 import time
+import typing
 from dataclasses import fields
 from pathlib import Path
 
@@ -115,6 +116,31 @@ def cmd_summary(args):
     return 0
 
 
+def add_config_options(parser):
+    """Add one option per :class:`TrainConfig` field to ``parser``: ``--batch-size`` for
+    ``batch_size``, and so on. The field's type gives the option's type (a bool gives
+    ``--flag``/``--no-flag``); its help and choices come from the field's metadata. Every
+    option defaults to None, "not given", so that :func:`config_from_args` keeps the
+    recipe's or the resumed run's value."""
+    group = parser.add_argument_group(
+        "training config", "Options not given keep the value of --recipe or, when resuming, of the "
+                           "resumed run; the defaults shown are those of the 'course' recipe.")
+    types = typing.get_type_hints(TrainConfig)
+    for f in fields(TrainConfig):
+        kind, default = types[f.name], f.default
+        shown = ("on" if default else "off") if kind is bool else default
+        kwargs = dict(dest=f.name, default=None, help=f"{f.metadata['help']} (default {shown})")
+        if kind is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif kind in (int, float, str):
+            kwargs["type"] = kind
+        else:
+            raise TypeError(f"TrainConfig.{f.name}: no command-line option for type {kind!r}")
+        if "choices" in f.metadata:
+            kwargs["choices"] = f.metadata["choices"]
+        group.add_argument("--" + f.name.replace("_", "-"), **kwargs)
+
+
 def build_parser():
     parser = Parser(prog="fmcnn", description="A NumPy CNN for Fashion-MNIST: train, evaluate, plot.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,28 +152,7 @@ def build_parser():
                         "'full' (the course recipe for 30 epochs with shifts and flips: the pretrained model), "
                         "'wide' (every layer three times as wide, 15 epochs, shifts and flips) or "
                         "'original' (the original project: SGD momentum 0.9, lr 5e-4, sampling with replacement)")
-    p.add_argument("--steps", type=int)
-    p.add_argument("--batch-size", type=int, dest="batch_size")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--optimizer", choices=["adam", "sgd"])
-    p.add_argument("--lr", type=float)
-    p.add_argument("--momentum", type=float)
-    p.add_argument("--weight-decay", type=float, dest="weight_decay")
-    p.add_argument("--schedule", choices=["constant", "cosine"])
-    p.add_argument("--warmup-steps", type=int, dest="warmup_steps")
-    p.add_argument("--sampling", choices=["epochs", "replacement"])
-    p.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                   help="random shifts (of up to --shift pixels) and horizontal flips (unless --no-flip)")
-    p.add_argument("--shift", type=int, help="largest shift in pixels when augmenting (default 2; 0 for none)")
-    p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
-                   help="mirror half of the images when augmenting (default on)")
-    p.add_argument("--checkpoint-every", type=int, dest="checkpoint_every")
-    p.add_argument("--width", type=int,
-                   help="multiply LeNet-BN's channels and hidden units by this whole number (default 1)")
-    p.add_argument("--fused", action=argparse.BooleanOptionalAction, default=None,
-                   help="train with fmcnn.fused.FusedLeNetBN, the fast implementation of chapter 13 "
-                        "(uses two cores; same model and checkpoints; results differ by float32 rounding)")
+    add_config_options(p)
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
     p.add_argument("--resume-from", dest="resume_from", metavar="CHECKPOINT",
                    help="continue the run in --out from this checkpoint (e.g. step_000020, 20 or its path) instead "

@@ -3,17 +3,17 @@ import csv
 import functools
 import itertools
 import json
+import os
 import re
 import shlex
 import shutil
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from .atomic import atomic_write, write_atomically
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .errors import FmcnnError
 from .models import lenet_bn
@@ -37,6 +37,12 @@ class DivergedError(FmcnnError, FloatingPointError):
     """The loss or the parameters became NaN or infinite; the checkpoints written before are intact."""
 
 
+def option(default, help, choices=None):
+    """A :class:`TrainConfig` field with its default, the help of its ``fmcnn train`` option
+    and, if only some values are allowed, those ``choices`` (which the config checks)."""
+    return field(default=default, metadata={"help": help} if choices is None else {"help": help, "choices": choices})
+
+
 @dataclass
 class TrainConfig:
     """Everything that defines a training run. Same config and seed, same numbers.
@@ -58,42 +64,46 @@ class TrainConfig:
     independently at random, as the original NumPy LeNet project did.
     """
 
-    steps: int = 5000
-    batch_size: int = 64
-    optimizer: str = "adam"
-    lr: float = 2e-3
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    schedule: str = "cosine"
-    warmup_steps: int = 0
-    sampling: str = "epochs"
-    normalize: bool = True
-    augment: bool = False
-    shift: int = 2
-    flip: bool = True
-    seed: int = 0
-    checkpoint_every: int = 1000
-    width: int = 1
-    fused: bool = False
+    # Each field's help and allowed values ("choices") live here once: `fmcnn train` makes its
+    # options from them (see fmcnn.cli.add_config_options) and __post_init__ checks the choices.
+    steps: int = option(5000, "training steps, one batch each")
+    batch_size: int = option(64, "images per batch")
+    optimizer: str = option("adam", "Adam, or SGD with momentum", choices=("adam", "sgd"))
+    lr: float = option(2e-3, "learning rate, the peak of the schedule")
+    momentum: float = option(0.9, "SGD's momentum; Adam ignores it")
+    weight_decay: float = option(0.0, "L2 weight decay")
+    schedule: str = option("cosine", "learning-rate schedule over the steps", choices=tuple(SCHEDULES))
+    warmup_steps: int = option(0, "steps of linear warm-up at the start of the schedule")
+    sampling: str = option("epochs", "'epochs': shuffle once per epoch and walk through the training set; "
+                           "'replacement': draw every batch at random, as the original project did",
+                           choices=("epochs", "replacement"))
+    normalize: bool = option(True, "normalize the pixels with the training set's mean and standard deviation")
+    augment: bool = option(False, "random shifts (of up to --shift pixels) and horizontal flips (unless --no-flip)")
+    shift: int = option(2, "largest shift in pixels when augmenting, 0 for none, at most 8")
+    flip: bool = option(True, "mirror half of the images when augmenting")
+    seed: int = option(0, "random seed of the initial weights, the batches and the augmentation")
+    checkpoint_every: int = option(1000, "write a checkpoint every this many steps and after the last")
+    width: int = option(1, "multiply LeNet-BN's channels and hidden units by this whole number")
+    fused: bool = option(False, "train with fmcnn.fused.FusedLeNetBN, the fast implementation of chapter 13 "
+                         "(uses two cores; same model and checkpoints; results differ by float32 rounding)")
 
     def __post_init__(self):
-        checks = {
-            "optimizer": self.optimizer in ("adam", "sgd"),
-            "schedule": self.schedule in SCHEDULES,
-            "sampling": self.sampling in ("epochs", "replacement"),
+        choices = {f.name: f.metadata["choices"] for f in fields(self) if "choices" in f.metadata}
+        checks = {name: getattr(self, name) in allowed for name, allowed in choices.items()}
+        checks.update({
             "steps": self.steps > 0,
             "batch_size": self.batch_size > 0,
             "lr": self.lr > 0,
             "checkpoint_every": self.checkpoint_every > 0,
             "width": isinstance(self.width, int) and self.width >= 1,
             "shift": isinstance(self.shift, int) and 0 <= self.shift <= 8,
-        }
+        })
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             raise ConfigError(f"invalid training config value(s) for {', '.join(bad)}: "
-                              + ", ".join(f"{b}={getattr(self, b)!r}" for b in bad)
-                              + f"; optimizers: adam, sgd; schedules: {', '.join(SCHEDULES)}; "
-                              "sampling: epochs, replacement; numbers must be positive.")
+                              + ", ".join(f"{b}={getattr(self, b)!r}" for b in bad) + "; "
+                              + "; ".join(f"{name}: {', '.join(allowed)}" for name, allowed in choices.items())
+                              + "; numbers must be positive.")
 
     @classmethod
     def from_dict(cls, d):
@@ -306,7 +316,7 @@ def _prepare_run_dir(run_dir, config, resume, model, optimizer, resume_from=None
         folder = _set_aside(run_dir, step, later)
         print(f"Resuming {run_dir} from step {step}: moved {', '.join(p.name for p in later)}, "
               f"with a copy of log.csv, into {folder} (nothing was deleted).")
-    write_atomically(config_path, json.dumps(asdict(config), indent=2) + "\n")
+    config_path.write_text(json.dumps(asdict(config), indent=2) + "\n")
     _write_log(run_dir, rows)   # rows logged after the checkpoint will be recomputed identically
     return step, rows
 
@@ -382,12 +392,15 @@ def _write_checkpoint(run_dir, model, optimizer, config, step, rows):
 
 
 def _write_log(run_dir, rows):
-    # atomic_write fsyncs the log: it is on disk before the checkpoint that follows it.
-    with atomic_write(run_dir / "log.csv", "w", newline="") as f:
+    tmp = run_dir / "log.csv.tmp"
+    with open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=LOG_FIELDS)
         writer.writeheader()
         for r in rows:
             writer.writerow(r)   # floats are written in full (repr), so a resumed log equals an uninterrupted one
+        f.flush()
+        os.fsync(f.fileno())   # on disk before the checkpoint that follows it
+    tmp.replace(run_dir / "log.csv")
 
 
 def _read_log(run_dir):

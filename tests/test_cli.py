@@ -213,3 +213,76 @@ def test_more_bad_inputs_in_one_line_with_exit_status_2(tmp_path, capsys):
         err = capsys.readouterr().err
         assert one_error_line(err).startswith(start), (argv, err)
     assert not any((tmp_path / name).exists() for name in ("r", "grades"))
+
+
+def train_parser():
+    """The parser of `fmcnn train`, as build_parser makes it."""
+    import argparse
+    from fmcnn.cli import build_parser
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return commands.choices["train"]
+
+
+def test_every_train_config_field_has_exactly_one_option_with_its_help_and_choices():
+    import argparse
+    import dataclasses
+    from fmcnn.train import TrainConfig
+    actions = [a for a in train_parser()._actions if a.dest != "help"]
+    config_fields = dataclasses.fields(TrainConfig)
+    for f in config_fields:
+        [action] = [a for a in actions if a.dest == f.name]            # one option per field, no more
+        name = "--" + f.name.replace("_", "-")
+        if f.type is bool:
+            assert isinstance(action, argparse.BooleanOptionalAction) and action.option_strings == [name, "--no-" + name[2:]]
+        else:
+            assert action.option_strings == [name] and action.type is f.type, f.name
+        assert action.default is None, f.name          # not given: the recipe's or the resumed run's value
+        assert action.help.startswith(f.metadata["help"]), f.name
+        assert action.choices == f.metadata.get("choices"), f.name   # choices come from the config
+    # and no other option than the config's and the run's own
+    others = {a.dest for a in actions} - {f.name for f in config_fields}
+    assert others == {"out", "recipe", "resume", "resume_from", "resume_if_exists", "quiet"}
+
+
+def test_train_config_checks_the_same_choices_as_its_options():
+    import dataclasses
+    from fmcnn.train import ConfigError, TrainConfig
+    with_choices = [f for f in dataclasses.fields(TrainConfig) if "choices" in f.metadata]
+    assert {f.name for f in with_choices} == {"optimizer", "schedule", "sampling"}
+    for f in with_choices:
+        for value in f.metadata["choices"]:
+            assert getattr(TrainConfig(**{f.name: value}), f.name) == value
+        with pytest.raises(ConfigError, match=f"for {f.name}: {f.name}='bogus'"):
+            TrainConfig(**{f.name: "bogus"})
+    assert main(["train", "--out", "nowhere", "--optimizer", "bogus"]) == 2
+
+
+def options_of(config):
+    """The `fmcnn train` options that set every field of ``config``."""
+    import dataclasses
+    argv = []
+    for f in dataclasses.fields(config):
+        name, value = f.name.replace("_", "-"), getattr(config, f.name)
+        argv += [f"--{name}" if value else f"--no-{name}"] if f.type is bool else [f"--{name}", str(value)]
+    return argv
+
+
+def test_options_of_a_config_parse_back_to_that_config():
+    import dataclasses
+    from fmcnn.cli import config_from_args
+    from fmcnn.train import RECIPES, TrainConfig
+    default = TrainConfig()
+    config = TrainConfig(steps=7, batch_size=3, optimizer="sgd", lr=0.25, momentum=0.5, weight_decay=1e-4,
+                         schedule="constant", warmup_steps=2, sampling="replacement", normalize=False, augment=True,
+                         shift=3, flip=False, seed=11, checkpoint_every=5, width=2, fused=True)
+    assert all(getattr(config, f.name) != getattr(default, f.name) for f in dataclasses.fields(TrainConfig))
+    parser = train_parser()
+    for recipe in RECIPES:   # the options given win over the recipe and over a resumed run's config
+        args = parser.parse_args(["--out", "run", "--recipe", recipe, *options_of(config)])
+        assert config_from_args(args) == config and config_from_args(args, default) == config
+        # options not given keep the recipe's value, or the resumed run's
+        args = parser.parse_args(["--out", "run", "--recipe", recipe])
+        assert config_from_args(args) == TrainConfig(**RECIPES[recipe])
+        assert config_from_args(args, config) == config
+    args = parser.parse_args(["--out", "run", "--recipe", "full", "--no-augment", "--seed", "3"])
+    assert config_from_args(args) == TrainConfig(**{**RECIPES["full"], "augment": False, "seed": 3})
