@@ -3,7 +3,6 @@ import csv
 import functools
 import itertools
 import json
-import os
 import re
 import shlex
 import shutil
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from .atomic import atomic_write, write_atomically
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .errors import FmcnnError
 from .models import lenet_bn
@@ -316,7 +316,7 @@ def _prepare_run_dir(run_dir, config, resume, model, optimizer, resume_from=None
         folder = _set_aside(run_dir, step, later)
         print(f"Resuming {run_dir} from step {step}: moved {', '.join(p.name for p in later)}, "
               f"with a copy of log.csv, into {folder} (nothing was deleted).")
-    config_path.write_text(json.dumps(asdict(config), indent=2) + "\n")
+    write_atomically(config_path, json.dumps(asdict(config), indent=2) + "\n")
     _write_log(run_dir, rows)   # rows logged after the checkpoint will be recomputed identically
     return step, rows
 
@@ -392,15 +392,12 @@ def _write_checkpoint(run_dir, model, optimizer, config, step, rows):
 
 
 def _write_log(run_dir, rows):
-    tmp = run_dir / "log.csv.tmp"
-    with open(tmp, "w", newline="") as f:
+    # atomic_write fsyncs the log: it is on disk before the checkpoint that follows it.
+    with atomic_write(run_dir / "log.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=LOG_FIELDS)
         writer.writeheader()
         for r in rows:
             writer.writerow(r)   # floats are written in full (repr), so a resumed log equals an uninterrupted one
-        f.flush()
-        os.fsync(f.fileno())   # on disk before the checkpoint that follows it
-    tmp.replace(run_dir / "log.csv")
 
 
 def _read_log(run_dir):
