@@ -26,10 +26,11 @@ def accuracy(y_true, y_pred):
 def confusion_matrix(y_true, y_pred, num_classes=10):
     """Counts C[i, j] of examples of true class i predicted as class j: (K, K) int64.
 
-    One ``bincount`` over the pair index i * K + j does the counting.
+    One ``bincount`` over the pair index i * K + j (in int64, so uint8 labels cannot overflow)
+    does the counting.
     """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    return np.bincount(y_true * num_classes + y_pred, minlength=num_classes ** 2).reshape(num_classes, num_classes)
+    pairs = np.asarray(y_true).astype(np.int64) * num_classes + np.asarray(y_pred)
+    return np.bincount(pairs, minlength=num_classes ** 2).reshape(num_classes, num_classes)
 
 
 def per_class_accuracy(cm):

@@ -32,6 +32,7 @@ __all__ = [
     "read_idx",
     "read_bytes",
     "parse_idx",
+    "encode_idx",
     "write_idx",
 ]
 
@@ -150,6 +151,22 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return parse_idx(read_bytes(path), path)
 
 
+def encode_idx(array) -> bytes:
+    """The bytes of an uncompressed IDX file holding ``array``; the inverse of ``parse_idx``.
+
+    The array's dtype must be one of the IDX types (uint8, int8, int16, int32,
+    float32, float64), in either byte order; ValueError otherwise.
+    """
+    array = np.asarray(array)
+    codes = {dt.newbyteorder("="): code for code, dt in IDX_DTYPES.items()}
+    native = array.dtype.newbyteorder("=")
+    if native not in codes:
+        raise ValueError(f"IDX cannot store dtype {array.dtype}")
+    header = bytes([0, 0, codes[native], array.ndim])
+    header += np.asarray(array.shape, ">u4").tobytes()
+    return header + array.astype(native.newbyteorder(">")).tobytes()
+
+
 def write_idx(path: str | os.PathLike, array, compress: bool | None = None) -> Path:
     """Write ``array`` as an IDX file; the inverse of ``read_idx``.
 
@@ -158,14 +175,10 @@ def write_idx(path: str | os.PathLike, array, compress: bool | None = None) -> P
     Returns the path written.
     """
     path = Path(path)
-    array = np.asarray(array)
-    codes = {dt.newbyteorder("="): code for code, dt in IDX_DTYPES.items()}
-    native = array.dtype.newbyteorder("=")
-    if native not in codes:
-        raise ValueError(f"{path}: IDX cannot store dtype {array.dtype}")
-    header = bytes([0, 0, codes[native], array.ndim])
-    header += np.asarray(array.shape, ">u4").tobytes()
-    data = header + array.astype(native.newbyteorder(">")).tobytes()
+    try:
+        data = encode_idx(array)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
     if compress or (compress is None and path.suffix == ".gz"):
         data = gzip.compress(data, mtime=0)
     path.write_bytes(data)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data.idx import encode_idx
+
 F32, F64 = np.float32, np.float64
 
 
@@ -39,16 +41,6 @@ def _normal(rng, shape, dtype=F64, scale=1.0, shift=0.0):
 
 
 # --- 01_data ---------------------------------------------------------------------------------
-
-_IDX_CODES = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09, np.dtype(np.int16): 0x0B,
-              np.dtype(np.int32): 0x0C, np.dtype(np.float32): 0x0D, np.dtype(np.float64): 0x0E}
-
-
-def encode_idx(array):
-    """The bytes of an uncompressed IDX file holding ``array`` (big-endian header and items)."""
-    header = bytes([0, 0, _IDX_CODES[array.dtype], array.ndim]) + np.asarray(array.shape, ">u4").tobytes()
-    return header + array.astype(array.dtype.newbyteorder(">")).tobytes()
-
 
 def parse_idx_cases(rng):
     """Args (data,): the bytes of an IDX file."""

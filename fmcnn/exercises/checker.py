@@ -20,6 +20,12 @@ def format_points(x):
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
+def points_earned(points, credits):
+    """An exercise's score: ``points`` times the mean of the cases' ``credits`` (each 0-1), rounded
+    to 0.01; 0.0 without cases. The notebook check and the class grader both score with this."""
+    return round(points * sum(credits) / len(credits), 2) if credits else 0.0
+
+
 @dataclass
 class CaseResult:
     """label: what the case tests; credit: fraction of its outputs that match (0-1); message: the verdict."""
@@ -54,9 +60,9 @@ class CheckResult:
 
     @property
     def score(self):
-        if self.not_implemented or not self.cases:
+        if self.not_implemented:
             return 0.0
-        return round(self.points * sum(c.credit for c in self.cases) / len(self.cases), 2)
+        return points_earned(self.points, [c.credit for c in self.cases])
 
     def summary(self):
         if self.not_implemented:

@@ -84,7 +84,7 @@ import numpy as np
 
 from ..atomic import write_atomically
 from ..errors import FmcnnError
-from .checker import format_points
+from .checker import format_points, points_earned
 from .compare import judge_arrays
 from .registry import EXERCISES, NOTEBOOKS
 
@@ -294,10 +294,6 @@ def _clean(text, workdir, limit=300):
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def _score(points, credits):
-    return round(points * sum(credits) / len(credits), 2) if credits else 0.0
-
-
 def grade_exercise(name, record, arrays, answers, workdir, end):
     """Turn one exercise's child results into an :class:`ExerciseGrade` (comparing here, in the parent)."""
     exercise = EXERCISES[name]
@@ -338,7 +334,7 @@ def grade_exercise(name, record, arrays, answers, workdir, end):
     passed = sum(c == 1 for c in credits)
     summary = (f"all {len(cases)} hidden cases passed" if passed == len(cases)
                else f"{passed} of {len(cases)} hidden cases passed")
-    return ExerciseGrade(name, _score(exercise.points, credits), exercise.points, summary, details)
+    return ExerciseGrade(name, points_earned(exercise.points, credits), exercise.points, summary, details)
 
 
 def grade_notebook(path, notebook, answers, timeout=30, memory_mb=2048, student=""):

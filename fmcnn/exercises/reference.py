@@ -3,11 +3,12 @@
 Each function has exactly the signature and return value the student's version
 must have (see the exercise notebooks for the full docstrings). Where the
 package has the same computation, the reference is the tested ``fmcnn.nn`` /
-``fmcnn.optim`` code, so "your function passes" means "your function matches
-the library". No reference modifies its arguments.
+``fmcnn.optim`` / ``fmcnn.metrics`` code, so "your function passes" means "your
+function matches the library". No reference modifies its arguments.
 """
 import numpy as np
 
+from .. import metrics
 from ..data.idx import parse_idx as _parse_idx
 from ..nn import BatchNorm2D, Conv2D, Linear, MaxPool2D, SoftmaxCrossEntropy
 from ..nn import softmax as nn_softmax
@@ -155,12 +156,13 @@ def adam_step(w, dw, m, v, t, lr, beta1, beta2, eps, weight_decay):
 
 # --- 10_metrics ------------------------------------------------------------------------------
 
-def accuracy(logits, y_true):
-    """logits (N, K), y_true (N,) int -> fraction of rows whose largest logit (the first, on ties) is the label."""
-    return float(np.mean(logits.argmax(axis=1) == y_true))
+def accuracy_from_logits(logits, y_true):
+    """The exercise ``accuracy``: logits (N, K), y_true (N,) int -> fraction of rows whose largest
+    logit (the first, on ties) is the label. Not ``fmcnn.metrics.accuracy(y_true, y_pred)``, which
+    takes predicted labels."""
+    return metrics.accuracy(y_true, logits.argmax(axis=1))
 
 
 def confusion_matrix(y_true, y_pred, num_classes):
     """y_true, y_pred (N,) int -> (K, K) int64 counts, rows = true class, columns = prediction."""
-    pairs = y_true.astype(np.int64) * num_classes + y_pred
-    return np.bincount(pairs, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+    return metrics.confusion_matrix(y_true, y_pred, num_classes)

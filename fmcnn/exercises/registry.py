@@ -63,33 +63,35 @@ def copy_args(args):
     return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
 
 
-def _ex(name, notebook, points, outputs):
-    return Exercise(name, notebook, points, getattr(R, name), getattr(C, f"{name}_cases"), outputs)
-
-
 _SAME = {"out": "same"}
 
-#: All exercises in course order: {name: Exercise}.
+#: All exercises in course order: {name: Exercise}. Each entry names its reference and its case
+#: generator (``fmcnn.exercises.reference`` and ``fmcnn.exercises.cases``) explicitly.
 EXERCISES = {e.name: e for e in [
-    _ex("parse_idx", "01_data", 2, {"array": "same"}),
-    _ex("softmax", "02_softmax", 2, {"probs": "same"}),
-    _ex("softmax_cross_entropy", "02_softmax", 3, {"loss": "float", "dlogits": "same"}),
-    _ex("linear_forward", "03_linear_relu", 2, _SAME),
-    _ex("linear_backward", "03_linear_relu", 3, {"dx": "same", "dw": "same", "db": "same"}),
-    _ex("relu_forward", "03_linear_relu", 1, _SAME),
-    _ex("relu_backward", "03_linear_relu", 1, {"dx": "same"}),
+    Exercise("parse_idx", "01_data", 2, R.parse_idx, C.parse_idx_cases, {"array": "same"}),
+    Exercise("softmax", "02_softmax", 2, R.softmax, C.softmax_cases, {"probs": "same"}),
+    Exercise("softmax_cross_entropy", "02_softmax", 3, R.softmax_cross_entropy, C.softmax_cross_entropy_cases,
+             {"loss": "float", "dlogits": "same"}),
+    Exercise("linear_forward", "03_linear_relu", 2, R.linear_forward, C.linear_forward_cases, _SAME),
+    Exercise("linear_backward", "03_linear_relu", 3, R.linear_backward, C.linear_backward_cases,
+             {"dx": "same", "dw": "same", "db": "same"}),
+    Exercise("relu_forward", "03_linear_relu", 1, R.relu_forward, C.relu_forward_cases, _SAME),
+    Exercise("relu_backward", "03_linear_relu", 1, R.relu_backward, C.relu_backward_cases, {"dx": "same"}),
     Exercise("conv_forward_naive", "04_conv_forward", 4, R.conv_forward_naive, C.conv_forward_cases, _SAME),
-    _ex("conv_forward", "04_conv_forward", 3, _SAME),
-    _ex("conv_backward", "05_conv_backward", 6, {"dx": "same", "dw": "same", "db": "same"}),
-    _ex("maxpool_forward", "06_pooling", 3, _SAME),
-    _ex("maxpool_backward", "06_pooling", 4, {"dx": "same"}),
-    _ex("batchnorm_forward", "07_batchnorm", 3,
-        {"out": "same", "running_mean": "same", "running_var": "same"}),
-    _ex("batchnorm_backward", "07_batchnorm", 5, {"dx": "same", "dgamma": "same", "dbeta": "same"}),
-    _ex("sgd_momentum_step", "09_optimizers", 2, {"w": "same", "velocity": "same"}),
-    _ex("adam_step", "09_optimizers", 3, {"w": "same", "m": "same", "v": "same"}),
-    _ex("accuracy", "10_metrics", 1, {"accuracy": "float"}),
-    _ex("confusion_matrix", "10_metrics", 2, {"counts": "int"}),
+    Exercise("conv_forward", "04_conv_forward", 3, R.conv_forward, C.conv_forward_cases, _SAME),
+    Exercise("conv_backward", "05_conv_backward", 6, R.conv_backward, C.conv_backward_cases,
+             {"dx": "same", "dw": "same", "db": "same"}),
+    Exercise("maxpool_forward", "06_pooling", 3, R.maxpool_forward, C.maxpool_forward_cases, _SAME),
+    Exercise("maxpool_backward", "06_pooling", 4, R.maxpool_backward, C.maxpool_backward_cases, {"dx": "same"}),
+    Exercise("batchnorm_forward", "07_batchnorm", 3, R.batchnorm_forward, C.batchnorm_forward_cases,
+             {"out": "same", "running_mean": "same", "running_var": "same"}),
+    Exercise("batchnorm_backward", "07_batchnorm", 5, R.batchnorm_backward, C.batchnorm_backward_cases,
+             {"dx": "same", "dgamma": "same", "dbeta": "same"}),
+    Exercise("sgd_momentum_step", "09_optimizers", 2, R.sgd_momentum_step, C.sgd_momentum_step_cases,
+             {"w": "same", "velocity": "same"}),
+    Exercise("adam_step", "09_optimizers", 3, R.adam_step, C.adam_step_cases, {"w": "same", "m": "same", "v": "same"}),
+    Exercise("accuracy", "10_metrics", 1, R.accuracy_from_logits, C.accuracy_cases, {"accuracy": "float"}),
+    Exercise("confusion_matrix", "10_metrics", 2, R.confusion_matrix, C.confusion_matrix_cases, {"counts": "int"}),
 ]}
 
 #: {notebook stem: [exercise names in the order they appear]}.

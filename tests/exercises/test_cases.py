@@ -1,9 +1,8 @@
 """The case generators: the edge cases the issue asks for are really there."""
 import numpy as np
 
-from fmcnn.data.idx import parse_idx
+from fmcnn.data.idx import encode_idx, parse_idx
 from fmcnn.exercises import EXERCISES
-from fmcnn.exercises.cases import encode_idx
 
 RNG = np.random.default_rng(0)
 
