@@ -54,7 +54,7 @@ class TrainConfig:
     width: multiplies LeNet-BN's channels and hidden units (see
     :func:`fmcnn.models.lenet_bn`); 1 is the course network.
 
-    fused: run the network as :class:`fmcnn.fused.FusedLeNetBN`, the fast
+    fused: run the network as :class:`fmcnn.fast.FusedLeNetBN`, the fast
     implementation of chapter 13 (it uses two cores): the same model, parameters
     and checkpoints, gradients equal up to float32 rounding (so a run differs by
     rounding only).
@@ -84,7 +84,7 @@ class TrainConfig:
     seed: int = option(0, "random seed of the initial weights, the batches and the augmentation")
     checkpoint_every: int = option(1000, "write a checkpoint every this many steps and after the last")
     width: int = option(1, "multiply LeNet-BN's channels and hidden units by this whole number")
-    fused: bool = option(False, "train with fmcnn.fused.FusedLeNetBN, the fast implementation of chapter 13 "
+    fused: bool = option(False, "train with fmcnn.fast.FusedLeNetBN, the fast implementation of chapter 13 "
                          "(uses two cores; same model and checkpoints; results differ by float32 rounding)")
 
     def __post_init__(self):
@@ -243,7 +243,7 @@ def train(config, run_dir=None, resume=False, data=None, progress=True, resume_f
     model["conv1"].input_grad = False   # nobody needs d(loss)/d(images) while training: skip its col2im
     net = model   # what runs forward and backward; model holds the parameters
     if config.fused:
-        from .fused import FusedLeNetBN   # imported only here: it starts a helper thread and an at-fork hook
+        from .fast import FusedLeNetBN    # imported only here: it starts a helper thread and an at-fork hook
         net = FusedLeNetBN(model)
     optimizer = make_optimizer(config, model.parameters())
     loss_fn = SoftmaxCrossEntropy()
