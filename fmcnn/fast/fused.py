@@ -41,12 +41,14 @@ Every step is a formula of the chapters in another order; only the packaging
 differs. Results agree with the layered model up to float32 rounding
 (tests/fast/test_fused.py). The layered model stays the reference: read it first.
 """
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..nn.batchnorm import image_channel_sums
 from ..nn.conv import conv_output_size, im2col, reuse_or_empty
-from ..nn.module import check_input
+from ..nn.module import Module, check_input
 from .threads import on_two_cores, one_call
 
 LAYOUT = ("conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "flatten1",
@@ -117,7 +119,60 @@ def pool_2x2_backward(g, y, wmax, out):
     return dy
 
 
-class FusedLeNetBN:
+@dataclass(frozen=True)
+class Geometry:
+    """The sizes a LeNet-BN model implies: images of in_channels x size x size; a padded
+    input of side ``padded``; conv1 maps of side ``conv1`` (pool1: ``conv1 // 2``); conv2 maps of
+    side ``conv2`` (pool2: ``conv2 // 2``); k x k kernels; c1 and c2 channels."""
+
+    in_channels: int
+    size: int
+    padded: int
+    conv1: int
+    conv2: int
+    k: int
+    c1: int
+    c2: int
+
+    @classmethod
+    def of(cls, model):
+        """Read the geometry off a lenet_bn model: fc1 sees c2 x s x s numbers, so conv2's maps have
+        side 2 s, its input (pool1) 2 s + k - 1, conv1's maps twice that, and the images
+        conv1 + k - 1 - 2 * padding."""
+        conv1, conv2, fc1 = model["conv1"], model["conv2"], model["fc1"]
+        c2, k = conv2.out_channels, conv2.kernel_size
+        side = int(round((fc1.in_features / c2) ** 0.5))
+        if c2 * side * side != fc1.in_features:
+            raise ValueError(f"FusedLeNetBN: fc1 takes {fc1.in_features} inputs, not {c2} square maps.")
+        conv2_side = 2 * side
+        conv1_side = 2 * (conv2_side + k - 1)
+        padded = conv1_side + k - 1
+        return cls(conv1.in_channels, padded - 2 * conv1.padding, padded, conv1_side, conv2_side, k,
+                   conv1.out_channels, c2)
+
+
+@dataclass
+class Block:
+    """What a training-mode forward pass keeps of a block (convolution, BatchNorm, ReLU, pooling)
+    for the backward pass. Maps are (N, C, H, W); per-channel values are (C,).
+
+    u: sign(gamma) * x_hat (the convolution's output, centred in place, then scaled); wmax and
+    pooled_u: the two steps of pooling u (:func:`pool_2x2`); out: the block's output,
+    ReLU(|gamma| * pooled_u + beta); scale = sign * inv_std, inv_std, sign, gamma, beta.
+    """
+
+    u: np.ndarray
+    scale: np.ndarray
+    inv_std: np.ndarray
+    sign: np.ndarray
+    gamma: np.ndarray
+    beta: np.ndarray
+    out: np.ndarray
+    wmax: np.ndarray
+    pooled_u: np.ndarray
+
+
+class FusedLeNetBN(Module):
     """The forward and backward pass of a :func:`~fmcnn.models.lenet_bn` model, fused across layers.
 
     Args:
@@ -127,7 +182,8 @@ class FusedLeNetBN:
 
     ``forward(x)``: x (N, 1, 28, 28) -> logits (N, 10). ``backward(grad_logits)``
     adds every parameter's gradient into its ``.grad`` and returns None (the
-    images' gradient is never needed in training).
+    images' gradient is never needed in training). As a :class:`~fmcnn.nn.Module`
+    it lists the model's parameters and buffers and shares its training flag.
     """
 
     def __init__(self, model):
@@ -141,23 +197,20 @@ class FusedLeNetBN:
             raise ValueError("FusedLeNetBN needs lenet_bn's layer settings (5x5 convolutions with padding 2 and 0, "
                              "2x2 pooling); this model was modified.")
         self.model = model
+        self.geometry = Geometry.of(model)
         self._blocks = [(conv1, model["bn1"]), (conv2, model["bn2"])]
         self._fcs = [model["fc1"], model["fc2"], model["fc3"]]
         self._cols = [None, None]           # im2col matrices, reused from step to step (chapter 13)
         self._padded = None
         self._cache = None
 
-    def parameters(self):
-        return self.model.parameters()
-
+    # The model holds the state; Module's other methods (parameters, zero_grad, eval,
+    # state_dict, ...) work through these.
     def named_parameters(self, prefix=""):
         return self.model.named_parameters(prefix)
 
     def named_buffers(self, prefix=""):
         return self.model.named_buffers(prefix)
-
-    def zero_grad(self):
-        self.model.zero_grad()
 
     def to(self, dtype):
         self.model.to(dtype)
@@ -171,14 +224,13 @@ class FusedLeNetBN:
         self.model.train(mode)
         return self
 
-    def eval(self):
-        return self.train(False)
-
     def forward(self, x):
         """x: (N, 1, 28, 28) -> logits (N, 10)."""
         check_input(x, 4, "FusedLeNetBN")
-        if x.shape[1:] != (1, 28, 28):
-            raise ValueError(f"FusedLeNetBN expects images of shape (N, 1, 28, 28), got {x.shape}.")
+        geo = self.geometry
+        image = (geo.in_channels, geo.size, geo.size)
+        if x.shape[1:] != image:
+            raise ValueError(f"FusedLeNetBN expects images of shape (N, {', '.join(map(str, image))}), got {x.shape}.")
         N, dtype = x.shape[0], x.dtype
         if not self.training and N > EVAL_CHUNK:
             # Images are independent in evaluation mode. In slices of EVAL_CHUNK, the im2col
@@ -187,26 +239,26 @@ class FusedLeNetBN:
             return np.concatenate([self.forward(x[i:i + EVAL_CHUNK]) for i in range(0, N, EVAL_CHUNK)])
         padded = self._padded
         if padded is None or padded.shape[0] != N or padded.dtype != dtype:
-            self._padded = padded = np.zeros((N, 1, 32, 32), dtype=dtype)   # the zero border is never written
-        padded[:, :, 2:-2, 2:-2] = x
-        (conv1, _), (conv2, _) = self._blocks
-        C1, C2 = conv1.out_channels, conv2.out_channels
-        cols1 = self._cols[0] = reuse_or_empty(self._cols[0], (N, 25, 28 * 28), dtype)
-        cols2 = self._cols[1] = reuse_or_empty(self._cols[1], (N, 10 * 10, 25 * C1), dtype)
+            self._padded = padded = np.zeros((N, geo.in_channels, geo.padded, geo.padded), dtype=dtype)   # the zero border is never written
+        p = (geo.padded - geo.size) // 2
+        padded[:, :, p:p + geo.size, p:p + geo.size] = x
+        k, C1, C2, H1, H2 = geo.k, geo.c1, geo.c2, geo.conv1, geo.conv2
+        cols1 = self._cols[0] = reuse_or_empty(self._cols[0], (N, geo.in_channels * k * k, H1 * H1), dtype)
+        cols2 = self._cols[1] = reuse_or_empty(self._cols[1], (N, H2 * H2, k * k * C1), dtype)
         scales = shifts = (None, None)
         if not self.training:           # BatchNorm as z * scale + shift per channel (point 6), derived once per call
             scales, shifts = zip(*(self._eval_scale_shift(i) for i in (0, 1)))
         w1, w2 = self._filters(0, dtype, scales[0]), self._filters(1, dtype, scales[1])
-        z1, a1, z2 = np.empty((N, C1, 28, 28), dtype), np.empty((N, C1, 14, 14), dtype), np.empty((N, C2, 10, 10), dtype)
+        z1, a1, z2 = np.empty((N, C1, H1, H1), dtype), np.empty((N, C1, H1 // 2, H1 // 2), dtype), np.empty((N, C2, H2, H2), dtype)
 
         def conv1_images(lo, hi):
-            im2col(padded[lo:hi], 5, out=cols1[lo:hi])                                  # (n, 25, 28*28)
+            im2col(padded[lo:hi], k, out=cols1[lo:hi])                                  # (n, 25, 28*28)
             np.matmul(w1, cols1[lo:hi], out=z1[lo:hi].reshape(hi - lo, C1, -1))         # a GEMM per image
 
         def conv2_images(lo, hi):
-            im2col_channels_last(a1[lo:hi], 5, out=cols2[lo:hi])                        # (n, 10*10, 25*C1) (point 4)
+            im2col_channels_last(a1[lo:hi], k, out=cols2[lo:hi])                        # (n, 10*10, 25*C1) (point 4)
             z = cols2[lo:hi].reshape(-1, cols2.shape[2]) @ w2.T                         # one GEMM: (n*100, 25*C1) @ (25*C1, C2)
-            z2[lo:hi] = z.reshape(hi - lo, 10, 10, C2).transpose(0, 3, 1, 2)            # channels first again
+            z2[lo:hi] = z.reshape(hi - lo, H2, H2, C2).transpose(0, 3, 1, 2)            # channels first again
 
         if not self.training:
             def images(lo, hi):                                                          # no image depends on another
@@ -233,9 +285,9 @@ class FusedLeNetBN:
 
         on_two_cores(pool1_and_conv2, N)
         # Block 2 has 16 x 10 x 10 values per image: too little to be worth a hand-off.
-        block2 = self._normalize(1, z2, image_channel_sums(z2), one_call, out=np.empty((N, C2, 5, 5), dtype))
+        block2 = self._normalize(1, z2, image_channel_sums(z2), one_call, out=np.empty((N, C2, H2 // 2, H2 // 2), dtype))
         self._pool_block(block2, 0, N)
-        logits, fc_inputs = self._fc_forward(block2["out"], keep_inputs=True)
+        logits, fc_inputs = self._fc_forward(block2.out, keep_inputs=True)
         self._cache = (cols1, block1, cols2, block2, fc_inputs)
         return logits
 
@@ -301,18 +353,18 @@ class FusedLeNetBN:
         inv_std = (1.0 / np.sqrt(var + bn.eps)).astype(z.dtype)
         gamma = bn.weight.data.astype(z.dtype, copy=False)
         sign = np.where(gamma < 0, -1, 1).astype(z.dtype)
-        return dict(u=z, scale=sign * inv_std, inv_std=inv_std, sign=sign, gamma=gamma,
-                    beta=bn.bias.data.astype(z.dtype, copy=False), out=out,
-                    wmax=np.empty((N, C, H, W // 2), z.dtype), pooled_u=np.empty((N, C, H // 2, W // 2), z.dtype))
+        return Block(u=z, scale=sign * inv_std, inv_std=inv_std, sign=sign, gamma=gamma,
+                     beta=bn.bias.data.astype(z.dtype, copy=False), out=out,
+                     wmax=np.empty((N, C, H, W // 2), z.dtype), pooled_u=np.empty((N, C, H // 2, W // 2), z.dtype))
 
     @staticmethod
     def _pool_block(block, lo, hi):
         """Images lo:hi of a block in training mode: u = sign(gamma) * x_hat, 2x2 max pooling of u,
-        then |gamma| * pooled + beta and ReLU on a quarter of the values (point 2), into block["out"]."""
-        u = np.multiply(block["u"][lo:hi], block["scale"][:, None, None], out=block["u"][lo:hi])
-        pool_2x2(u, out=(block["wmax"][lo:hi], block["pooled_u"][lo:hi]))
-        a = np.multiply(block["pooled_u"][lo:hi], np.abs(block["gamma"])[:, None, None], out=block["out"][lo:hi])
-        a += block["beta"][:, None, None]
+        then |gamma| * pooled + beta and ReLU on a quarter of the values (point 2), into block.out."""
+        u = np.multiply(block.u[lo:hi], block.scale[:, None, None], out=block.u[lo:hi])
+        pool_2x2(u, out=(block.wmax[lo:hi], block.pooled_u[lo:hi]))
+        a = np.multiply(block.pooled_u[lo:hi], np.abs(block.gamma)[:, None, None], out=block.out[lo:hi])
+        a += block.beta[:, None, None]
         np.maximum(a, 0, out=a)
 
     def _block_grads(self, i, block, sums):
@@ -320,7 +372,7 @@ class FusedLeNetBN:
         g * pooled_u, where g is the gradient at the block's output times ReLU's mask; returns the
         per-channel a, k1 and k0 of dz = (a * g routed to the window maxima) + u * k1 + k0 (chapter 7)."""
         bn = self._blocks[i][1]
-        u, sign, dtype = block["u"], block["sign"], block["u"].dtype
+        u, sign, dtype = block.u, block.sign, block.u.dtype
         # dL/dy is g at each window's maximum and 0 elsewhere, so BatchNorm's sums over
         # all of dy reduce to sums over the pooled map: dbeta = sum(dy) = sum(g) and
         # dgamma = sum(dy * x_hat) = sum(g * x_hat at the maxima) = sign * sum(g * pooled_u).
@@ -328,7 +380,7 @@ class FusedLeNetBN:
         bn.weight.grad += dgamma
         bn.bias.grad += dbeta
         m = u.shape[0] * u.shape[2] * u.shape[3]
-        a = block["gamma"] * block["inv_std"]
+        a = block.gamma * block.inv_std
         return a, (-a * sign * dgamma / m).astype(dtype), (-a * dbeta / m).astype(dtype)
 
     @staticmethod
@@ -336,8 +388,8 @@ class FusedLeNetBN:
         """dL/dz of images lo:hi of a block: (a * g, routed to each window's maximum, every
         position written once, point 3) + u * k1 + k0. Overwrites u, which is not needed any more."""
         a, k1, k0 = coefficients
-        u = block["u"][lo:hi]
-        dz = pool_2x2_backward(g[lo:hi] * a[:, None, None], u, block["wmax"][lo:hi], block["pooled_u"][lo:hi])
+        u = block.u[lo:hi]
+        dz = pool_2x2_backward(g[lo:hi] * a[:, None, None], u, block.wmax[lo:hi], block.pooled_u[lo:hi])
         rest = np.multiply(u, k1[:, None, None], out=u)
         rest += k0[:, None, None]
         dz += rest
@@ -357,27 +409,27 @@ class FusedLeNetBN:
             if i > 0:
                 g *= fc_inputs[i] > 0                                            # the ReLU before fc[i]
         (conv1, _), (conv2, _) = self._blocks
-        N, dtype = g.shape[0], g.dtype
-        C1, C2 = conv1.out_channels, conv2.out_channels
-        g2 = g.reshape(block2["out"].shape) * (block2["out"] > 0)                 # ReLU's backward pass, on the pooled map
-        k2 = self._block_grads(1, block2, (image_channel_sums(g2), image_channel_sums(g2 * block2["pooled_u"])))
-        band = band_matrix(conv2.weight.data.astype(dtype, copy=False))
+        N, dtype, geo = g.shape[0], g.dtype, self.geometry
+        C1, C2, k = geo.c1, geo.c2, geo.k
+        g2 = g.reshape(block2.out.shape) * (block2.out > 0)                       # ReLU's backward pass, on the pooled map
+        k2 = self._block_grads(1, block2, (image_channel_sums(g2), image_channel_sums(g2 * block2.pooled_u)))
+        band = band_matrix(conv2.weight.data.astype(dtype, copy=False), half=geo.conv2 // 2)
         dw2_parts = np.empty((N, C2, cols2.shape[2]), dtype)
-        g1, sums1 = np.empty((N, C1, 14, 14), dtype), np.empty((2, N, C1), dtype)
+        g1, sums1 = np.empty(block1.out.shape, dtype), np.empty((2, N, C1), dtype)
 
         def conv2_back(lo, hi):
             # Block 2 and conv2 backwards for images lo:hi, then what block 1 needs of them.
             dz2 = self._block_backward_images(block2, g2, k2, lo, hi)
             G = dz2.reshape(hi - lo, C2, -1)                                          # (n, C2, 10*10)
             np.matmul(G, cols2[lo:hi], out=dw2_parts[lo:hi])                          # dW = sum_n G_n cols_n
-            dx = input_grad_banded(dz2, band, C1)                                     # (n, C1, 14, 14) (point 5)
-            np.multiply(dx, block1["out"][lo:hi] > 0, out=g1[lo:hi])                   # ReLU's backward pass of block 1
+            dx = input_grad_banded(dz2, band, C1, k)                                  # (n, C1, 14, 14) (point 5)
+            np.multiply(dx, block1.out[lo:hi] > 0, out=g1[lo:hi])                     # ReLU's backward pass of block 1
             sums1[0, lo:hi] = image_channel_sums(g1[lo:hi])
-            sums1[1, lo:hi] = image_channel_sums(g1[lo:hi] * block1["pooled_u"][lo:hi])
+            sums1[1, lo:hi] = image_channel_sums(g1[lo:hi] * block1.pooled_u[lo:hi])
 
         on_two_cores(conv2_back, N)
         dw2 = dw2_parts.sum(axis=0)                                                   # columns (di, dj, c) back to (c, di, dj)
-        conv2.weight.grad += dw2.reshape(C2, 5, 5, C1).transpose(0, 3, 1, 2)
+        conv2.weight.grad += dw2.reshape(C2, k, k, C1).transpose(0, 3, 1, 2)
         k1 = self._block_grads(0, block1, sums1)
         dw1_parts = np.empty((N, cols1.shape[1], C1), dtype)
 
@@ -392,9 +444,10 @@ class FusedLeNetBN:
         self._cache = None
 
 
-def band_matrix(weight, half=5):
+def band_matrix(weight, half):
     """conv2's filters (O, C, k, k) as the banded matrix of its input gradient (point 5): (O * half, k * (half + k - 1) * C).
 
+    ``half``: how many output columns one banded product covers (Wo / 2).
     t[(o, j), (a, w, c)] = weight[o, c, a, w - j] inside the band 0 <= w - j < k, zero
     outside. Moving one step in j and one in w at once is a step of t.strides[1] +
     t.strides[3] bytes, so the band itself is a strided view of t, filled in one copy.
@@ -407,8 +460,8 @@ def band_matrix(weight, half=5):
     return t.reshape(O * half, -1)
 
 
-def input_grad_banded(dz, band, C):
-    """conv2's dL/dx from banded products (point 5). dz: (n, O, 10, 10) -> (n, C, 14, 14).
+def input_grad_banded(dz, band, C, k):
+    """conv2's dL/dx from banded products (point 5). dz: (n, O, 10, 10) -> (n, C, 14, 14); k x k kernels.
 
     Chapter 13 multiplies each row of dz, all Wo = 10 columns, by one banded
     matrix with 14 columns per (a, c): 2.8 times the necessary multiply-adds,
@@ -418,7 +471,7 @@ def input_grad_banded(dz, band, C):
     that every row addition moves runs of 9 * C = 54 numbers.
     """
     n, O, Ho, Wo = dz.shape
-    k, half = 5, Wo // 2
+    half = Wo // 2
     span = half + k - 1                                                          # columns of dx that one half reaches
     # One row per (half h, image, row i), holding dz[image, :, i, h * half:(h + 1) * half].
     rows = np.ascontiguousarray(dz.reshape(n, O, Ho, 2, half).transpose(3, 0, 2, 1, 4)).reshape(-1, O * half)

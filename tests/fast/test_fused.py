@@ -263,3 +263,29 @@ def test_a_forked_process_can_run_the_fused_pass(images):
         child.kill()
         child.join()
     assert child.exitcode == 0
+
+
+def test_geometry_is_read_off_the_model():
+    from fmcnn.fast.fused import Geometry
+    for width in (1, 2):
+        geo = Geometry.of(lenet_bn(width=width))
+        assert (geo.in_channels, geo.size, geo.padded, geo.conv1, geo.conv2, geo.k) == (1, 28, 32, 28, 10, 5)
+        assert (geo.c1, geo.c2) == (6 * width, 16 * width)
+
+
+def test_fused_network_is_a_module_over_the_models_state():
+    from fmcnn.nn import Module
+    model = lenet_bn(seed=0)
+    fused = FusedLeNetBN(model)
+    assert isinstance(fused, Module)
+    assert [n for n, _ in fused.named_parameters()] == [n for n, _ in model.named_parameters()]
+    assert fused.num_parameters() == model.num_parameters() == 61_750
+    state = fused.state_dict()
+    assert state.keys() == model.state_dict().keys()
+    model["fc3"].bias.grad[...] = 1
+    fused.zero_grad()
+    assert not model["fc3"].bias.grad.any()
+    fused.eval()
+    assert not model.training and not fused.training
+    fused.train()
+    assert model.training and fused.training
