@@ -3,7 +3,6 @@ import os
 import re
 import shlex
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -11,13 +10,7 @@ import pytest
 from fmcnn.cli import main
 
 
-def test_train_evaluate_plot_end_to_end(tmp_path, capsys, monkeypatch):
-    import fmcnn.train
-    from fmcnn.data import load_fashion_mnist
-    images, labels = load_fashion_mnist("train")
-    real_load = load_fashion_mnist
-    monkeypatch.setattr("fmcnn.data.load_fashion_mnist",
-                        lambda split, **k: (images[:1000], labels[:1000]) if split == "train" else real_load(split, **k))
+def test_train_evaluate_plot_end_to_end(tmp_path, capsys, fake_data):
     run = tmp_path / "run"
     assert main(["train", "--out", str(run), "--steps", "40", "--checkpoint-every", "20", "--quiet"]) == 0
     assert main(["train", "--out", str(run), "--steps", "40", "--quiet"]) == 2          # no silent overwrite
@@ -34,11 +27,8 @@ def test_summary(capsys):
     assert "Total parameters: 61,750" in capsys.readouterr().out
 
 
-def test_train_width_option(tmp_path, monkeypatch):
-    from fmcnn.data import load_fashion_mnist
+def test_train_width_option(tmp_path, fake_data):
     from fmcnn.train import read_log
-    images, labels = load_fashion_mnist("train")
-    monkeypatch.setattr("fmcnn.data.load_fashion_mnist", lambda split, **k: (images[:500], labels[:500]))
     run = tmp_path / "wide"
     assert main(["train", "--out", str(run), "--steps", "5", "--width", "2", "--quiet"]) == 0
     import json
@@ -46,10 +36,7 @@ def test_train_width_option(tmp_path, monkeypatch):
     assert len(read_log(run)["step"]) == 5
 
 
-def test_train_fused_option(tmp_path, monkeypatch):
-    from fmcnn.data import load_fashion_mnist
-    images, labels = load_fashion_mnist("train")
-    monkeypatch.setattr("fmcnn.data.load_fashion_mnist", lambda split, **k: (images[:500], labels[:500]))
+def test_train_fused_option(tmp_path, fake_data):
     import json
     for flag, expected in (("--fused", True), ("--no-fused", False)):
         run = tmp_path / flag
@@ -57,11 +44,8 @@ def test_train_fused_option(tmp_path, monkeypatch):
         assert json.loads((run / "config.json").read_text())["fused"] is expected
 
 
-def test_resume_if_exists_starts_then_continues(tmp_path, monkeypatch):
-    from fmcnn.data import load_fashion_mnist
+def test_resume_if_exists_starts_then_continues(tmp_path, fake_data):
     from fmcnn.train import read_log
-    images, labels = load_fashion_mnist("train")
-    monkeypatch.setattr("fmcnn.data.load_fashion_mnist", lambda split, **k: (images[:500], labels[:500]))
     run = tmp_path / "run"
     assert main(["train", "--out", str(run), "--steps", "4", "--checkpoint-every", "2", "--resume-if-exists", "--quiet"]) == 0
     assert main(["train", "--out", str(run), "--steps", "6", "--resume-if-exists", "--quiet"]) == 0
@@ -194,10 +178,10 @@ def bad_inputs(tmp):
     return each_command, more
 
 
-def test_every_command_reports_a_bad_input_in_one_line_with_exit_status_2(tmp_path):
+def test_every_command_reports_a_bad_input_in_one_line_with_exit_status_2(tmp_path, fake_data):
     cases = bad_inputs(tmp_path)[0]
-    # Started together, then awaited: the six commands overlap.
-    running = [(subprocess.Popen([sys.executable, "-m", "fmcnn.cli", *argv], env={**os.environ, **env},
+    # Started together, then awaited: the six commands overlap. `evaluate` reads the (fake) test set.
+    running = [(subprocess.Popen(fake_data.cli(*argv), env={**os.environ, **env},
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path), start)
                for argv, env, start in cases]
     for process, start in running:

@@ -4,15 +4,15 @@ import numpy as np
 import pytest
 
 from fmcnn.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from fmcnn.data import load_fashion_mnist
 from fmcnn.models import lenet_bn
 from fmcnn.train import LOG_FIELDS, ConfigError, RunError, TrainConfig, batch_indices, list_checkpoints, read_log, train
 
 
-@pytest.fixture(scope="module")
-def small_data():
-    images, labels = load_fashion_mnist("train")
-    return images[:2000], labels[:2000]
+@pytest.fixture
+def small_data(synthetic_train):
+    """What these tests train on: the 500 synthetic images of tests/conftest.py, a set the network
+    can learn; nothing here depends on the real images."""
+    return synthetic_train
 
 
 def cfg(**kw):
