@@ -90,17 +90,22 @@ def load_checkpoint(path, model, optimizer=None):
     are not numbers, NaN or infinite values. Everything is checked before anything is
     copied, so a bad file never loads half-way.
     """
-    path = Path(path)
     arrays, meta = read_checkpoint(path)
-    parts = [("model", model)] + ([("optimizer", optimizer)] if optimizer is not None else [])
-    states = {what: _section(arrays, "optim/" if what == "optimizer" else "model/") for what, _ in parts}
+    load_arrays(path, arrays, model, optimizer)
+    return meta
+
+
+def load_arrays(path, arrays, model, optimizer=None):
+    """Copy the arrays of checkpoint ``path``, as :func:`read_checkpoint` returns them, into
+    ``model`` (and ``optimizer``), checking all of them first (see :func:`load_checkpoint`)."""
+    parts = [("model", "model/", model)] + ([("optimizer", "optim/", optimizer)] if optimizer is not None else [])
+    states = {what: _section(arrays, prefix) for what, prefix, _ in parts}
     if optimizer is not None and not states["optimizer"]:
         raise CheckpointError(f"{path} holds no optimizer state, so training cannot resume exactly from it.")
-    for what, owner in parts:
+    for what, _, owner in parts:
         _check_state(path, what, owner.state_dict(), states[what])
-    for what, owner in parts:
+    for what, _, owner in parts:
         owner.load_state_dict(states[what])
-    return meta
 
 
 def _section(arrays, prefix):

@@ -80,12 +80,12 @@ def cmd_evaluate(args):
     results = evaluate_run(args.run_dir, skipped=skipped)
     for step, error in skipped:
         print(f"fmcnn evaluate: warning: skipped step {step}: {one_line(error)}", file=sys.stderr)
-    write_evaluation(args.run_dir, results, skipped)
+    table = write_evaluation(args.run_dir, results, skipped)
     print(f"Test accuracy of every checkpoint in {args.run_dir} (10,000 test images, BatchNorm in eval mode):")
     print(f"{'step':>8}  {'accuracy':>8}")
-    rows = [(step, f"{acc:>8.4f}") for step, acc, _ in results] + [(step, "unreadable, skipped") for step, _ in skipped]
-    for step, text in sorted(rows):
-        print(f"{step:>8}  {text}")
+    for row in table:
+        acc = row["test_accuracy"]
+        print(f"{row['step']:>8}  {'unreadable, skipped' if acc is None else f'{acc:>8.4f}'}")
     step, acc, cm = results[-1]
     print(f"\nPer-class accuracy at step {step}:")
     print("\n".join(per_class_table(cm, CLASS_NAMES)))

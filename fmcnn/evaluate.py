@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 
-from .checkpoint import CheckpointError, load_checkpoint, read_checkpoint
+from .checkpoint import CheckpointError, load_arrays, read_checkpoint
 from .metrics import accuracy, confusion_matrix, per_class_accuracy, predict_logits
 from .models import lenet_bn
 from .preprocess import to_input
@@ -15,12 +15,13 @@ def load_model(path):
     The network's width is read from the configuration saved in the checkpoint.
     Raises CheckpointError (naming the file) if it cannot be used.
     """
-    width = read_checkpoint(path)[1].get("config", {}).get("width", 1)
+    arrays, meta = read_checkpoint(path)
+    width = meta.get("config", {}).get("width", 1)
     if not (isinstance(width, int) and width >= 1):
         raise CheckpointError(f"{path} says its network has width {width!r}, not a whole number >= 1; "
                               "the file is damaged. Use a checkpoint written by fmcnn.")
     model = lenet_bn(width=width)
-    meta = load_checkpoint(path, model)
+    load_arrays(path, arrays, model)
     return model.eval(), meta
 
 
