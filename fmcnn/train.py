@@ -55,9 +55,10 @@ class TrainConfig:
     :func:`fmcnn.models.lenet_bn`); 1 is the course network.
 
     fused: run the network as :class:`fmcnn.fast.FusedLeNetBN`, the fast
-    implementation of chapter 13 (it uses two cores): the same model, parameters
-    and checkpoints, gradients equal up to float32 rounding (so a run differs by
-    rounding only).
+    implementation of chapter 13 (it uses two cores), which is the default; False
+    runs the layers of :mod:`fmcnn.nn` one by one, about twice as slow. Same
+    model, parameters and checkpoints either way; gradients agree to 1e-9 in
+    float64, so in float32 a run differs by rounding only.
 
     sampling: "epochs" shuffles the training set once per epoch and walks through
     it (every image seen once per epoch); "replacement" draws every batch
@@ -84,8 +85,9 @@ class TrainConfig:
     seed: int = option(0, "random seed of the initial weights, the batches and the augmentation")
     checkpoint_every: int = option(1000, "write a checkpoint every this many steps and after the last")
     width: int = option(1, "multiply LeNet-BN's channels and hidden units by this whole number")
-    fused: bool = option(False, "train with fmcnn.fast.FusedLeNetBN, the fast implementation of chapter 13 "
-                         "(uses two cores; same model and checkpoints; results differ by float32 rounding)")
+    fused: bool = option(True, "train with fmcnn.fast.FusedLeNetBN, the fast implementation of chapter 13 "
+                         "(uses two cores); --no-fused runs fmcnn.nn's layers one by one, about twice as slow "
+                         "(same model and checkpoints; results differ by float32 rounding)")
 
     def __post_init__(self):
         choices = {f.name: f.metadata["choices"] for f in fields(self) if "choices" in f.metadata}

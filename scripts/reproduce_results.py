@@ -154,12 +154,14 @@ def write_curve(name, seed, log, every=100):
             writer.writerow([int(step), f"{loss:.5f}", f"{acc:.5f}", f"{lr:.6g}", f"{sec:.1f}"])
 
 
-def layers_commit():
-    """The last commit that changed fmcnn/nn (the layers), if this is a git checkout."""
+def network_commit():
+    """The last commit that changed the network's code (fmcnn/nn, the layers, and fmcnn/fast, the
+    fused network that `fmcnn train` runs), if this is a git checkout."""
+    paths = ["--", "fmcnn/nn", "fmcnn/fast"]
     try:
-        out = subprocess.run(["git", "log", "-1", "--format=%h %cs", "--", "fmcnn/nn"], cwd=ROOT,
+        out = subprocess.run(["git", "log", "-1", "--format=%h %cs", *paths], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "fmcnn/nn"], cwd=ROOT,
+        dirty = subprocess.run(["git", "status", "--porcelain", *paths], cwd=ROOT,
                                capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -185,7 +187,7 @@ def summarize(name, runs):
         "evaluation": "official Fashion-MNIST test set (10,000 images), BatchNorm in evaluation mode",
         "machine_note": "training times on the course's 2-core development machine, shared with other work "
                         "(its load varied during the measurements); one OpenBLAS thread",
-        "layers_code": layers_commit(),
+        "network_code": network_commit(),
         "reproducibility": "the same command, seed and code give the same numbers bit for bit; a change of "
                            "float32 rounding in the layers (or another BLAS) changes a run's figures at the level "
                            "of the spread between seeds",

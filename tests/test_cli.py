@@ -258,7 +258,7 @@ def test_options_of_a_config_parse_back_to_that_config():
     default = TrainConfig()
     config = TrainConfig(steps=7, batch_size=3, optimizer="sgd", lr=0.25, momentum=0.5, weight_decay=1e-4,
                          schedule="constant", warmup_steps=2, sampling="replacement", normalize=False, augment=True,
-                         shift=3, flip=False, seed=11, checkpoint_every=5, width=2, fused=True)
+                         shift=3, flip=False, seed=11, checkpoint_every=5, width=2, fused=False)
     assert all(getattr(config, f.name) != getattr(default, f.name) for f in dataclasses.fields(TrainConfig))
     parser = train_parser()
     for recipe in RECIPES:   # the options given win over the recipe and over a resumed run's config

@@ -46,10 +46,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..nn.batchnorm import image_channel_sums
-from ..nn.conv import conv_output_size, im2col, reuse_or_empty
 from ..nn.module import Module, check_input
+from .buffers import reuse_or_empty
+from .sums import image_channel_sums, image_sums_of_squares
 from .threads import on_two_cores, one_call
+from .unfold import im2col_channels_last, im2col_into
 
 LAYOUT = ("conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "flatten1",
           "fc1", "relu3", "fc2", "relu4", "fc3")
@@ -57,38 +58,14 @@ LAYOUT = ("conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "f
 
 EVAL_CHUNK = 64
 
-def image_sums_of_squares(x):
-    """Sum of x**2 over H and W, image by image: (N, C), as dot products of each map with itself (no temporary)."""
-    N, C = x.shape[:2]
-    rows = x.reshape(N, C, 1, -1)
-    return (rows @ rows.transpose(0, 1, 3, 2)).reshape(N, C)
-
 
 def weight_grad_terms(cols, g, out=None):
-    """The per-image terms cols_n G_n^T of :func:`fmcnn.nn.conv.weight_grad`, before their sum: (N, C * k * k, O).
+    """The per-image terms cols_n G_n^T of a convolution's weight gradient (the transpose of
+    ``Conv2D.backward``'s G_n X_n^T, which BLAS runs faster in this order), before their sum: (N, C * k * k, O).
 
     ``out``: an array to write them into (each half of the batch writes its own images' terms).
     """
     return np.matmul(cols, g.transpose(0, 2, 1), out=out)
-
-
-def im2col_channels_last(x, kernel_size, out=None):
-    """im2col with channels innermost: x (N, C, H, W) -> cols (N, Ho * Wo, k * k * C), columns (di, dj, c).
-
-    In a channels-last copy of x, the k * C numbers of one window row
-    (dj, c) lie next to each other, so the windows are copied in runs of
-    k * C = 30 numbers (for conv2) instead of Wo = 10. ``out`` is reused as in
-    :func:`fmcnn.nn.im2col`.
-    """
-    N, C, H, W = x.shape
-    k = kernel_size
-    Ho, Wo = conv_output_size(H, k), conv_output_size(W, k)
-    nhwc = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
-    s = nhwc.strides
-    windows = as_strided(nhwc, (N, Ho, Wo, k, k * C), (s[0], s[1], s[2], s[1], s[3]))   # windows[n, i, j, di] = one run
-    out = reuse_or_empty(out, (N, Ho * Wo, k * k * C), x.dtype)
-    np.copyto(out.reshape(windows.shape), windows)
-    return out
 
 
 def pool_2x2(y, out=(None, None)):
@@ -252,7 +229,7 @@ class FusedLeNetBN(Module):
         z1, a1, z2 = np.empty((N, C1, H1, H1), dtype), np.empty((N, C1, H1 // 2, H1 // 2), dtype), np.empty((N, C2, H2, H2), dtype)
 
         def conv1_images(lo, hi):
-            im2col(padded[lo:hi], k, out=cols1[lo:hi])                                  # (n, 25, 28*28)
+            im2col_into(padded[lo:hi], k, cols1[lo:hi])                                  # (n, 25, 28*28)
             np.matmul(w1, cols1[lo:hi], out=z1[lo:hi].reshape(hi - lo, C1, -1))         # a GEMM per image
 
         def conv2_images(lo, hi):
@@ -435,7 +412,7 @@ class FusedLeNetBN(Module):
 
         def conv1_back(lo, hi):
             dz1 = self._block_backward_images(block1, g1, k1, lo, hi)
-            # conv1's weight gradient, image by image: the terms of conv.weight_grad, summed below.
+            # conv1's weight gradient, image by image, summed below.
             weight_grad_terms(cols1[lo:hi], dz1.reshape(hi - lo, C1, -1), out=dw1_parts[lo:hi])
 
         on_two_cores(conv1_back, N)

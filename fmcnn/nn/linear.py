@@ -2,7 +2,7 @@
 import numpy as np
 
 from .init import he_normal
-from .module import Module, Parameter, check_input
+from .module import Module, Parameter
 
 
 class Linear(Module):
@@ -22,11 +22,11 @@ class Linear(Module):
 
     def forward(self, x):
         """x: (N, in_features) -> (N, out_features)."""
-        check_input(x, 2, "Linear", "(N, in_features)")
+        self.check_input(x, 2, "(N, in_features)")
         if x.shape[1] != self.in_features:
             raise ValueError(f"Linear expects {self.in_features} input features, got x of shape {x.shape}.")
         self._x = x
-        return x @ self.weight.data.T.astype(x.dtype, copy=False) + self.bias.data.astype(x.dtype, copy=False)
+        return x @ self.weight.data.T + self.bias.data
 
     def backward(self, grad_out):
         """grad_out: (N, out_features) -> dL/dx: (N, in_features).
@@ -35,7 +35,7 @@ class Linear(Module):
         """
         self.weight.grad += grad_out.T @ self._x
         self.bias.grad += grad_out.sum(axis=0)
-        return grad_out @ self.weight.data.astype(grad_out.dtype, copy=False)
+        return grad_out @ self.weight.data
 
     def extra_repr(self):
         return f"{self.in_features}, {self.out_features}"

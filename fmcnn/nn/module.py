@@ -80,6 +80,19 @@ class Module:
         """Switch to evaluation mode: BatchNorm uses its running statistics."""
         return self.train(False)
 
+    def check_input(self, x, ndim, what):
+        """Raise a clear error unless ``x`` is a floating-point array of ``ndim`` dims
+        (``what`` names them, e.g. "(N, C, H, W)") with the dtype of this layer's parameters
+        and buffers: one dtype per model, chosen by :meth:`to`, so no formula needs a cast."""
+        layer = type(self).__name__
+        check_input(x, ndim, layer, what)
+        arrays = [(name, p.data) for name, p in self.named_parameters()] + list(self.named_buffers())
+        for name, array in arrays:
+            if array.dtype != x.dtype:
+                raise TypeError(f"{layer} holds {name} as {array.dtype} but got a {x.dtype} input. Use one dtype: "
+                                f"convert the input with x.astype(np.{array.dtype}), or the model with "
+                                f"model.to(np.{x.dtype}).")
+
     def to(self, dtype):
         """Cast parameters, gradients and buffers to ``dtype`` (e.g. ``np.float64``
         for gradient checking). Returns self."""
@@ -131,8 +144,10 @@ def state_mismatches(targets, state, owner="model"):
 
 
 def check_input(x, ndim, layer, what="(N, C, H, W)"):
-    """Raise a clear error unless ``x`` is a floating-point array of ``ndim`` dims
-    without NaNs or infinities."""
+    """Raise a clear error unless ``x`` is a floating-point NumPy array of ``ndim`` dims.
+
+    Values are not checked for NaNs here: that would cost a pass over every
+    activation; training checks its loss and parameters instead (fmcnn.train)."""
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{layer} expects a NumPy array {what}, got {type(x).__name__}. "
                         "Convert with np.asarray(x, dtype=np.float32).")

@@ -1,8 +1,8 @@
-"""Max pooling."""
+"""Max pooling: chapter 6."""
 import numpy as np
 
 from .conv import conv_output_size
-from .module import Module, check_input
+from .module import Module
 
 
 class MaxPool2D(Module):
@@ -16,8 +16,8 @@ class MaxPool2D(Module):
     (leftover rows and columns are dropped, as PyTorch does).
 
     The output depends only on the largest value of each window, so the backward
-    pass sends each output gradient to that one input (the first of them on a
-    tie, as PyTorch does) and zero to the others.
+    pass sends each output gradient to that one input (the first of them in
+    row-major order on a tie, as PyTorch does) and zero to the others.
     """
 
     short_name = "pool"
@@ -27,46 +27,48 @@ class MaxPool2D(Module):
         self.stride = kernel_size if stride is None else stride
 
     def forward(self, x):
-        """x: (N, C, H, W) -> (N, C, Ho, Wo)."""
-        check_input(x, 4, "MaxPool2D")
-        k, s = self.kernel_size, self.stride
-        N, C, H, W = x.shape
-        if H < k or W < k:
-            raise ValueError(f"MaxPool2D: input {H}x{W} is smaller than the {k}x{k} window.")
-        Ho, Wo = conv_output_size(H, k, s), conv_output_size(W, k, s)
-        # One strided view per position in the window: view (di, dj) holds that
-        # position of every window at once, so k*k elementwise maxima do all the
-        # work (much faster than reducing over small trailing axes).
-        out = self._view(x, 0, Ho, Wo).copy()
-        for pos in range(1, k * k):
-            np.maximum(out, self._view(x, pos, Ho, Wo), out=out)
+        """x: (N, C, H, W) -> (N, C, Ho, Wo).
+
+        For each offset (a, b) in the window, ``x[:, :, a::stride, b::stride]``
+        (cut to Ho x Wo) holds that position of every window at once, so k * k
+        elementwise maxima of whole maps give every window's maximum.
+        """
+        self.check_input(x, 4, "(N, C, H, W)")
+        k = self.kernel_size
+        if x.shape[2] < k or x.shape[3] < k:
+            raise ValueError(f"MaxPool2D: input {x.shape[2]}x{x.shape[3]} is smaller than the {k}x{k} window.")
+        offsets = self._offsets(x.shape)
+        out = x[offsets[0]]
+        for at in offsets[1:]:
+            out = np.maximum(out, x[at])
         self._cache = (x, out)
         return out
-
-    def _view(self, x, pos, Ho, Wo):
-        """The values at position ``pos`` (row-major within the k x k window) of every window: (N, C, Ho, Wo)."""
-        di, dj = divmod(pos, self.kernel_size)
-        s = self.stride
-        return x[:, :, di:di + s * Ho:s, dj:dj + s * Wo:s]
 
     def backward(self, grad_out):
         """grad_out: (N, C, Ho, Wo) -> dL/dx: (N, C, H, W), non-zero only at each window's maximum.
 
-        A position receives the window's gradient where it equals the maximum
-        and no earlier position did (``taken``), so a tie goes to the first
-        maximum only. ``+=`` adds up gradients that land on the same input,
-        which happens when windows overlap (stride < kernel_size).
+        Going through the offsets in row-major order, a position receives the
+        window's gradient where it equals the maximum and no earlier offset did
+        (``taken``), so a tie goes to the first maximum only. ``+=`` adds up
+        gradients that land on the same input, which happens when windows
+        overlap (stride < kernel_size).
         """
         x, out = self._cache
-        Ho, Wo = out.shape[2:]
         dx = np.zeros(x.shape, dtype=grad_out.dtype)
         taken = np.zeros(out.shape, dtype=bool)
-        for pos in range(self.kernel_size ** 2):
-            hit = self._view(x, pos, Ho, Wo) == out
-            hit &= ~taken
+        for at in self._offsets(x.shape):
+            hit = (x[at] == out) & ~taken
             taken |= hit
-            self._view(dx, pos, Ho, Wo)[...] += grad_out * hit
+            dx[at] += grad_out * hit
         return dx
+
+    def _offsets(self, x_shape):
+        """For each offset (a, b) of the window, row-major, the index of that position in every window:
+        ``x[at]`` is (N, C, Ho, Wo)."""
+        k, s = self.kernel_size, self.stride
+        Ho, Wo = conv_output_size(x_shape[2], k, s), conv_output_size(x_shape[3], k, s)
+        return [(slice(None), slice(None), slice(a, a + s * Ho, s), slice(b, b + s * Wo, s))
+                for a in range(k) for b in range(k)]
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}"

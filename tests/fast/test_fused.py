@@ -9,7 +9,7 @@ import pytest
 import fmcnn.fast.fused as fused_module
 import fmcnn.fast.threads as threads_module
 from fmcnn.data import load_fashion_mnist
-from fmcnn.fast.fused import FusedLeNetBN, im2col_channels_last, pool_2x2, pool_2x2_backward
+from fmcnn.fast.fused import FusedLeNetBN, pool_2x2, pool_2x2_backward
 from fmcnn.gradcheck import check_model
 from fmcnn.models import lenet_bn
 from fmcnn.nn import MaxPool2D, ReLU, SoftmaxCrossEntropy, im2col
@@ -132,14 +132,6 @@ def test_pooling_steps_equal_maxpool_and_relu_ties_included():
     wmax, out = pool_2x2(y)
     assert np.array_equal(np.maximum(out, 0), expected_out)
     assert np.array_equal(pool_2x2_backward(g * (out > 0), y, wmax, out), expected_dy)
-
-
-def test_channels_last_im2col_is_im2col_reordered():
-    x = np.random.default_rng(0).standard_normal((2, 3, 7, 6)).astype(np.float32)
-    cols = im2col_channels_last(x, 3)                              # (N, Ho*Wo, (di, dj, c))
-    reference = im2col(x, 3).reshape(2, 3, 3, 3, 20)                # (N, (c, di, dj), Ho*Wo)
-    assert np.array_equal(cols, reference.transpose(0, 4, 2, 3, 1).reshape(2, 20, 27))
-    assert im2col_channels_last(x, 3, out=cols) is cols
 
 
 def test_bad_models_and_inputs_are_explained():
