@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data.idx import encode_idx
+from .compare import Tolerance
 
 F32, F64 = np.float32, np.float64
 
@@ -21,14 +22,20 @@ class Case:
 
     label: what the case tests, shown to the student ("stride 2, padding 1, float64").
     args: the positional arguments of the call.
+    tolerance: a :class:`~fmcnn.exercises.compare.Tolerance` of its own (numerical estimates,
+        answers to questions), instead of the one of the inputs' precision.
     """
 
     label: str
     args: tuple
+    tolerance: Tolerance = None
 
     @property
     def precision(self):
-        """float32 if any argument is a float32 array (looser tolerance), else float64."""
+        """What sets the tolerance: the case's own Tolerance if it has one, else float32 if any
+        argument is a float32 array (looser), else float64."""
+        if self.tolerance is not None:
+            return self.tolerance
         return F32 if any(isinstance(a, np.ndarray) and a.dtype == F32 for a in self.args) else F64
 
 

@@ -7,15 +7,29 @@ here ever formats a whole expected array: a verdict shows at most one element.
 import os
 import sysconfig
 import traceback
+from typing import NamedTuple
 
 import numpy as np
 
-#: Tolerances by the precision of a case's inputs: |got - expected| <= atol * scale + rtol * |expected|,
-#: where scale is the largest |expected| of that output (so tiny entries of a big array are not over-judged).
-TOLERANCES = {np.dtype(np.float64): (1e-7, 1e-9), np.dtype(np.float32): (1e-4, 1e-5)}
 
-# How an output's dtype must match the reference's: exactly, any float, or any integer.
-DTYPE_RULES = ("same", "float", "int")
+class Tolerance(NamedTuple):
+    """|got - expected| <= atol * scale + rtol * |expected|, where scale is the largest |expected| of
+    that output (so tiny entries of a big array are not over-judged)."""
+
+    rtol: float
+    atol: float
+
+
+#: Tolerances by the precision of a case's inputs. A case can also carry its own :class:`Tolerance`.
+TOLERANCES = {np.dtype(np.float64): Tolerance(1e-7, 1e-9), np.dtype(np.float32): Tolerance(1e-4, 1e-5)}
+
+#: For estimates by central differences, compared with exact gradients: in float64 with h = 1e-6 they
+#: agree to about 1e-9 of the gradient's scale, while an estimate made in float32 is off by about 10%.
+NUMERICAL = Tolerance(1e-5, 1e-6)
+
+# How an output must match the reference's: its dtype exactly ("same"), any float, any integer, or
+# "answer": one number, the answer to a question, judged without ever showing the expected value.
+DTYPE_RULES = ("same", "float", "int", "answer")
 
 
 class OutputError(Exception):
@@ -81,12 +95,47 @@ def _dtype_message(name, got, expected, rule):
     return message
 
 
+def tolerance(precision):
+    """The :class:`Tolerance` for a case's ``precision``: float32, float64 or a Tolerance of its own."""
+    if isinstance(precision, Tolerance):
+        return precision
+    return TOLERANCES.get(np.dtype(precision), TOLERANCES[np.dtype(np.float64)])
+
+
+def _within(got, expected, precision):
+    """(errors as float64, whether every one is within the tolerance); non-finite got counts as inf."""
+    rtol, atol = tolerance(precision)
+    g, e = got.astype(np.float64), expected.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.where(np.isfinite(g), np.abs(g - e), np.inf)
+    scale = float(np.max(np.abs(e))) if e.size else 0.0
+    return err, bool(np.all(err <= atol * scale + rtol * np.abs(e)))
+
+
+def close(got, expected, precision):
+    """True when ``got`` has ``expected``'s shape and every value is within the case's tolerance."""
+    got, expected = np.asarray(got), np.asarray(expected)
+    return got.shape == expected.shape and got.dtype.kind in "biuf" and _within(got, expected, precision)[1]
+
+
+def _answer_message(name, got, expected, precision):
+    """Judge the answer to a question: one number, never showing the expected one."""
+    if got.size != 1:
+        return f"{name}: give a single number, not an array of shape {format_shape(got.shape)}"
+    if close(got.reshape(()), expected.reshape(()), precision):
+        return None
+    return f"{name}: not the right answer yet"
+
+
 def compare_output(name, got, expected, precision, rule="same"):
     """Compare one output array with the reference. Returns None if it matches, else a one-line message.
 
     The message says what differs: the shape, the dtype, or for values the
-    largest error, where it is, and the two numbers there.
+    largest error, where it is, and the two numbers there. With the rule
+    "answer" it says only whether the answer is right.
     """
+    if rule == "answer":
+        return _answer_message(name, got, expected, precision)
     if got.shape != expected.shape:
         return f"{name}: wrong shape: got {format_shape(got.shape)}, expected {format_shape(expected.shape)}"
     message = _dtype_message(name, got.dtype, expected.dtype, rule)
@@ -101,16 +150,12 @@ def compare_output(name, got, expected, precision, rule="same"):
         index = tuple(int(i) for i in np.argwhere(wrong)[0])
         return (f"{name}: {int(wrong.sum())} of {wrong.size} values differ, the first{_format_index(index)}: "
                 f"got {got[index]}, expected {expected[index]}")
-    rtol, atol = TOLERANCES.get(np.dtype(precision), TOLERANCES[np.dtype(np.float64)])
-    g, e = got.astype(np.float64), expected.astype(np.float64)
-    with np.errstate(invalid="ignore", over="ignore"):
-        err = np.where(np.isfinite(g), np.abs(g - e), np.inf)
-    scale = float(np.max(np.abs(e)))
-    if np.all(err <= atol * scale + rtol * np.abs(e)):
+    err, ok = _within(got, expected, precision)
+    if ok:
         return None
     index = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape))
     return (f"{name}: largest error {err[index]:.3g}{_format_index(index)}: "
-            f"got {g[index]:.6g}, expected {e[index]:.6g}")
+            f"got {float(got[index]):.6g}, expected {float(expected[index]):.6g}")
 
 
 def judge(result, expected, names, precision, rules):
@@ -133,7 +178,11 @@ def judge(result, expected, names, precision, rules):
 
 def judge_arrays(got, expected, names, precision, rules):
     """Like :func:`judge` for outputs already turned into arrays."""
-    problems = [compare_output(n, g, e, precision, r) for n, g, e, r in zip(names, got, expected, rules)]
+    return verdict([compare_output(n, g, e, precision, r) for n, g, e, r in zip(names, got, expected, rules)])
+
+
+def verdict(problems):
+    """``(credit, message)`` from one problem message (or None) per output."""
     wrong = [p for p in problems if p]
     credit = (len(problems) - len(wrong)) / len(problems)
     return credit, "passed" if not wrong else "; ".join(wrong)

@@ -3,6 +3,8 @@ import numpy as np
 
 from fmcnn.data.idx import encode_idx, parse_idx
 from fmcnn.exercises import EXERCISES
+from fmcnn.exercises.cases import Case
+from fmcnn.exercises.compare import Tolerance
 
 RNG = np.random.default_rng(0)
 
@@ -49,3 +51,10 @@ def test_softmax_cases_include_huge_logits():
     z = EXERCISES["softmax"].cases(hidden=True)[1].args[0]
     with np.errstate(over="ignore", invalid="ignore"):
         assert not np.isfinite(np.exp(z)).all()
+
+
+def test_a_case_with_its_own_tolerance_uses_it_whatever_its_inputs():
+    own = Tolerance(1e-5, 1e-6)
+    assert Case("x", (np.zeros(2, np.float32),)).precision == np.float32
+    assert Case("x", (np.zeros(2),)).precision == np.float64
+    assert Case("x", (np.zeros(2, np.float32),), own).precision is own

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from fmcnn.exercises.compare import OutputError, as_outputs, compare_output, describe_exception, judge
+from fmcnn.exercises.compare import (TOLERANCES, OutputError, Tolerance, as_outputs, compare_output,
+                                     describe_exception, judge, tolerance)
 
 F64, F32 = np.float64, np.float32
 
@@ -63,3 +64,23 @@ def test_describe_exception_points_at_the_students_line():
         namespace["f"](np.zeros(2))
     text = describe_exception(info.value)
     assert text == "IndexError: index 5 is out of bounds for axis 0 with size 2 (line 3 of f: return y[5])"
+
+
+def test_a_case_can_carry_its_own_tolerance():
+    e = np.ones(4)
+    loose = Tolerance(1e-5, 1e-6)
+    assert compare_output("dx", e * (1 + 3e-6), e, loose) is None
+    assert compare_output("dx", e * (1 + 3e-6), e, F64) is not None
+    assert compare_output("dx", e * (1 + 3e-5), e, loose) is not None
+    assert tolerance(F32) == TOLERANCES[np.dtype(F32)] and tolerance(loose) is loose
+
+
+def test_answers_are_judged_without_showing_the_expected_value():
+    exact = Tolerance(0.0, 0.0)
+    assert compare_output("answer", np.array(156), np.array(156), exact, "answer") is None
+    assert compare_output("answer", np.array(156.0), np.array(156), exact, "answer") is None    # a float is fine
+    wrong = compare_output("answer", np.array(155), np.array(156), exact, "answer")
+    assert wrong == "answer: not the right answer yet" and "156" not in wrong
+    assert compare_output("answer", np.array(2.3026), np.array(np.log(10)), Tolerance(1e-3, 0), "answer") is None
+    assert "give a single number" in compare_output("answer", np.array([1, 2]), np.array(3), exact, "answer")
+    assert judge(np.nan, [np.array(0.5)], ("answer",), exact, ("answer",)) == (0.0, "answer: not the right answer yet")
