@@ -28,7 +28,12 @@ Every notebook is run in a separate, fresh Python process
 PYTHON* variables, current directory not on the import path), in a new empty
 temporary directory as both working directory and HOME, with a minimal
 environment that does not mention OUT_DIR or SUBMISSIONS_DIR, and in its own
-session so the whole process group can be killed. The process limits itself,
+session so the whole process group can be killed. That process runs in a
+bubblewrap sandbox (:mod:`.sandbox`): it sees the system, Python and fmcnn
+read-only, can write only in its temporary directory, has no network, and
+every process it starts dies with it. ``grade_class`` refuses to grade if the
+sandbox cannot start, unless it is called with ``sandbox=False``
+(``--no-sandbox``). The process limits itself,
 before running any student code, to ``--memory-mb`` of address space, to
 3 x ``--timeout`` CPU seconds, to 256 MB per file written and to no core dumps.
 Each step (one code cell, or one exercise function on all its hidden cases)
@@ -52,16 +57,14 @@ happens here; this process never imports or executes student code. Hence:
   or renamed function, invalid JSON or a missing notebook cost the points of
   what could not be graded, with a note, and the rest of the class is graded.
 
-It is **not a security sandbox**. The student's code runs as the user who
-runs ``fmcnn grade``: it can read any file that user can read (including the
-other students' submissions, and the solutions if they are on the machine),
-write anywhere that user can write (including the installed fmcnn package,
-which could affect later runs), use the network if there is one, start
-processes that leave the process group, and it can compute correct outputs by
-calling a correct implementation (``fmcnn.nn``, or copied code): that is
-plagiarism, which no grader detects by running code. For untrusted
-submissions, run the grader inside a container or virtual machine, as a user
-without access to anything else, without network.
+Without the sandbox (``--no-sandbox``), the student's code runs as the user
+who runs ``fmcnn grade``: it can read any file that user can read (including
+the other students' submissions, and the solutions if they are on the
+machine), write anywhere that user can write (including earlier grades.csv
+files and the installed fmcnn package), use the network if there is one, and
+start processes that leave the process group. With or without it, student code
+can compute correct outputs by calling a correct implementation (``fmcnn.nn``,
+or copied code): that is plagiarism, which no grader detects by running code.
 """
 import csv
 import io
@@ -87,6 +90,7 @@ from ..errors import FmcnnError
 from .checker import format_points, points_earned
 from .compare import judge_arrays
 from .registry import EXERCISES, NOTEBOOKS
+from .sandbox import Sandbox
 
 COLUMNS = ["student", "exercise", "score", "max_score"]
 TOTAL_COLUMNS = ["student", "score", "max_score"]
@@ -229,11 +233,13 @@ def _read_arrays(path):
         return {}
 
 
-def run_notebook(cells, jobs, timeout, memory_mb):
+def run_notebook(cells, jobs, timeout, memory_mb, sandbox=None):
     """Run ``cells`` in a fresh child process and call the functions on the hidden inputs.
 
-    ``jobs`` is ``[(exercise name, output names, [args, ...])]``. Returns
-    ``(progress dict or None, [per-exercise (json dict or None, arrays)], end note or None, workdir)``.
+    ``jobs`` is ``[(exercise name, output names, [args, ...])]``; ``sandbox`` is a
+    checked :class:`.sandbox.Sandbox` to run the process in, or None to run it
+    without one. Returns ``(progress dict or None, [per-exercise (json dict or
+    None, arrays)], end note or None, workdir)``.
     """
     workdir = tempfile.mkdtemp(prefix="fmcnn-grade-")
     logdir = tempfile.mkdtemp(prefix="fmcnn-grade-log-")
@@ -242,8 +248,11 @@ def run_notebook(cells, jobs, timeout, memory_mb):
             pickle.dump({"cells": cells, "exercises": jobs, "step_timeout": timeout,
                          "cpu_seconds": 3 * timeout + 5, "memory_mb": memory_mb}, f)
         hard_limit = 3 * timeout + 5
+        command = [sys.executable, "-I", "-c", _CHILD, workdir]
+        if sandbox is not None:
+            command = sandbox.wrap(workdir, command)
         with open(os.path.join(logdir, "stderr"), "wb") as err:
-            proc = subprocess.Popen([sys.executable, "-I", "-c", _CHILD, workdir], cwd=workdir,
+            proc = subprocess.Popen(command, cwd=workdir,
                                     env=_child_env(workdir), stdin=subprocess.DEVNULL,
                                     stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
             try:
@@ -253,7 +262,8 @@ def run_notebook(cells, jobs, timeout, memory_mb):
                 timed_out = True
             finally:
                 try:
-                    os.killpg(proc.pid, signal.SIGKILL)             # also any process it started
+                    # Also any process it started; in the sandbox this kills bwrap, whose death kills them all.
+                    os.killpg(proc.pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
                 proc.wait()
@@ -271,7 +281,7 @@ def run_notebook(cells, jobs, timeout, memory_mb):
             end = f"the grading process could not start (exit code {proc.returncode})" + \
                   (f": {tail[-1]}" if tail else "")
         elif progress.get("step") != "finished":
-            code = proc.returncode
+            code = proc.returncode if sandbox is None else Sandbox.exit_status(proc.returncode)
             how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
             signame = {signal.SIGKILL: " (SIGKILL: out of memory or CPU time?)",
                        signal.SIGXCPU: " (SIGXCPU: CPU time limit)", signal.SIGXFSZ: " (SIGXFSZ: file too large)",
@@ -337,8 +347,11 @@ def grade_exercise(name, record, arrays, answers, workdir, end):
     return ExerciseGrade(name, points_earned(exercise.points, credits), exercise.points, summary, details)
 
 
-def grade_notebook(path, notebook, answers, timeout=30, memory_mb=2048, student=""):
-    """Grade one student notebook (``path``) for the exercises of ``notebook`` (e.g. "04_conv_forward")."""
+def grade_notebook(path, notebook, answers, timeout=30, memory_mb=2048, student="", sandbox=None):
+    """Grade one student notebook (``path``) for the exercises of ``notebook`` (e.g. "04_conv_forward").
+
+    ``sandbox``: a checked :class:`.sandbox.Sandbox` to run it in, or None to run it without one.
+    """
     names = NOTEBOOKS[notebook]
     try:
         cells = read_code_cells(path)
@@ -346,7 +359,7 @@ def grade_notebook(path, notebook, answers, timeout=30, memory_mb=2048, student=
         return NotebookGrade(student, notebook, [
             ExerciseGrade(n, 0.0, EXERCISES[n].points, "not graded: " + str(e)) for n in names], [str(e)])
     jobs = [(n, EXERCISES[n].output_names, [c.args for c in answers[n][0]]) for n in names]
-    progress, results, end, workdir = run_notebook(cells, jobs, timeout, memory_mb)
+    progress, results, end, workdir = run_notebook(cells, jobs, timeout, memory_mb, sandbox)
     notes = [_clean(n, workdir) for n in (progress or {}).get("cells", []) if isinstance(n, str)][:20]
     if end:
         notes.append(_clean(end, workdir))
@@ -356,10 +369,10 @@ def grade_notebook(path, notebook, answers, timeout=30, memory_mb=2048, student=
 
 # --- the class -------------------------------------------------------------------------------
 
-def _grade_safely(path, notebook, answers, timeout, memory_mb, student):
+def _grade_safely(path, notebook, answers, timeout, memory_mb, student, sandbox):
     """:func:`grade_notebook`, but an unexpected error costs only this notebook, with a note."""
     try:
-        return grade_notebook(path, notebook, answers, timeout, memory_mb, student)
+        return grade_notebook(path, notebook, answers, timeout, memory_mb, student, sandbox)
     except Exception as e:                                       # noqa: BLE001 - keep grading the class
         note = f"internal error while grading this notebook ({type(e).__name__}); please report it"
         return NotebookGrade(student, notebook, [ExerciseGrade(n, 0.0, EXERCISES[n].points, "not graded: " + note)
@@ -428,11 +441,15 @@ def feedback_markdown(student, notebooks):
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def grade_class(submissions, out, student=None, jobs=2, timeout=30, memory_mb=2048, progress=True):
+def grade_class(submissions, out, student=None, jobs=2, timeout=30, memory_mb=2048, progress=True, sandbox=True):
     """Grade every student folder in ``submissions`` (or only ``student``) and write the results to ``out``.
 
     Returns ``{student: [NotebookGrade, ...]}`` for the students graded now.
-    See the module docstring for the files written and the isolation.
+    See the module docstring for the files written and the isolation. With
+    ``sandbox`` (the default) every notebook runs in bubblewrap, and a
+    :class:`.sandbox.SandboxError` saying how to install it is raised, before
+    anything is run or written, if it cannot start here; ``sandbox=False`` runs
+    student code without it, as the user who calls this.
     """
     from tqdm import tqdm
 
@@ -448,12 +465,16 @@ def grade_class(submissions, out, student=None, jobs=2, timeout=30, memory_mb=20
             raise GradeError(f"{submissions} holds no student folders: put each student's notebooks in a folder "
                              f"named after the student, e.g. {submissions / 'alice' / '01_data.ipynb'}, "
                              "and grade again.")
+    box = None
+    if sandbox:
+        box = Sandbox.find()
+        box.check(_child_env, private=[submissions, out])
     answers = hidden_answers()
     tasks = [(s, nb) for s in students for nb in NOTEBOOKS]
     results = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_grade_safely, submissions / s / f"{nb}.ipynb", nb, answers, timeout, memory_mb, s):
-                   (s, nb) for s, nb in tasks}
+        futures = {pool.submit(_grade_safely, submissions / s / f"{nb}.ipynb", nb, answers, timeout, memory_mb, s,
+                               box): (s, nb) for s, nb in tasks}
         for future in tqdm(as_completed(futures), total=len(futures), desc="grading", unit="notebook",
                            disable=not progress):
             results[futures[future]] = future.result()
