@@ -29,12 +29,17 @@ def cmd_exercises(args):
 
 
 def cmd_grade(args):
-    """``fmcnn grade SUBMISSIONS_DIR --out OUT_DIR [--student NAME] [--jobs N] [--timeout S] [--memory-mb M]``."""
+    """``fmcnn grade SUBMISSIONS_DIR --out OUT_DIR [--student NAME] [--jobs N] [--timeout S] [--memory-mb M]
+    [--no-sandbox]``."""
     from .checker import format_points
     from .grade import grade_class
 
+    if args.no_sandbox:
+        print("fmcnn grade: warning: --no-sandbox: student code runs as you, and can read and change your files "
+              "(other submissions, earlier grades) and use the network", file=sys.stderr)
     graded = grade_class(args.submissions, args.out, student=args.student, jobs=args.jobs,
-                         timeout=args.timeout, memory_mb=args.memory_mb, progress=True)
+                         timeout=args.timeout, memory_mb=args.memory_mb, progress=True,
+                         sandbox=not args.no_sandbox)
     for student, notebooks in graded.items():
         score = sum(e.score for nb in notebooks for e in nb.exercises)
         max_score = sum(e.max_score for nb in notebooks for e in nb.exercises)
@@ -61,8 +66,8 @@ def register(subparsers):
     p = subparsers.add_parser("grade", help="grade a folder of student submissions",
                               description="Grade every student folder in SUBMISSIONS_DIR (each holding that "
                                           "student's exercise notebooks) on hidden test cases, each notebook in "
-                                          "its own limited process. Writes OUT_DIR/grades.csv, totals.csv and "
-                                          "feedback/<student>.md. Not a security sandbox: see the README.")
+                                          "its own limited process in a bubblewrap sandbox. Writes "
+                                          "OUT_DIR/grades.csv, totals.csv and feedback/<student>.md.")
     p.add_argument("submissions", metavar="SUBMISSIONS_DIR", help="one folder per student")
     p.add_argument("--out", required=True, metavar="OUT_DIR", help="where to write grades.csv, totals.csv, feedback/")
     p.add_argument("--student", metavar="NAME", help="regrade only this student; other rows are left unchanged")
@@ -72,6 +77,9 @@ def register(subparsers):
                         "notebook is stopped after 3*S+5 s (default: 30)")
     p.add_argument("--memory-mb", type=int, default=2048, dest="memory_mb", metavar="M",
                    help="address-space limit of each notebook's process in MB (default: 2048)")
+    p.add_argument("--no-sandbox", action="store_true", dest="no_sandbox",
+                   help="run student code without bubblewrap, as you: it can then read and change your files "
+                        "and use the network (only for notebooks you trust)")
     p.set_defaults(func=cmd_grade)
 
 
