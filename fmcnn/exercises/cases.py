@@ -39,6 +39,11 @@ class Case:
         return F32 if any(isinstance(a, np.ndarray) and a.dtype == F32 for a in self.args) else F64
 
 
+def copy_args(args):
+    """Copies of the arrays in ``args``, so a function that modifies its inputs changes nothing else."""
+    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+
+
 def shape_str(shape):
     return "x".join(str(s) for s in shape)
 

@@ -5,14 +5,16 @@ Typical use, in the cell after a function in an exercise notebook::
     fmcnn.check("conv_forward", conv_forward)
 
 prints one line per case (passed, or what differs: shape, dtype, the largest
-error and where, or the exception and the line of your code that raised it)
-and returns a :class:`CheckResult`. The text depends only on the function's
+error and where, or the exception and the line of your code that raised it;
+and when a wrong output has the signature of a common mistake, its likely
+cause, e.g. "overwritten instead of accumulated") and returns a :class:`CheckResult`. The text depends only on the function's
 results, never on timings or memory addresses, so executed notebooks are stable.
 """
 from dataclasses import dataclass, field
 
 from .compare import describe_exception, judge
-from .registry import copy_args, get_exercise
+from .cases import copy_args
+from .registry import get_exercise
 
 
 def format_points(x):
@@ -87,6 +89,18 @@ class CheckResult:
         return f"<CheckResult {self.summary()}, score {format_points(self.score)}/{self.points}>"
 
 
+def likely_cause(exercise, case, output, got, expected):
+    """The cause of the first of ``exercise``'s common mistakes whose signature the wrong ``output``
+    of ``case`` has, or None. A signature that cannot even look at such an output is no match."""
+    for mistake in exercise.mistakes:
+        try:
+            if mistake.output == output and mistake.matches(got, expected, case.args, case.precision):
+                return mistake.cause
+        except Exception:                                        # noqa: BLE001 - e.g. an output of a strange shape
+            continue
+    return None
+
+
 def run_cases(exercise, fn, cases):
     """Call ``fn`` on each case (with copies of the inputs) and judge it against the reference.
 
@@ -107,7 +121,8 @@ def run_cases(exercise, fn, cases):
         except Exception as e:                                   # noqa: BLE001 - report any student error
             result.cases.append(CaseResult(case.label, 0.0, "raised " + describe_exception(e)))
             continue
-        credit, message = judge(got, expected, exercise.output_names, case.precision, exercise.output_rules)
+        credit, message = judge(got, expected, exercise.output_names, case.precision, exercise.output_rules,
+                                 explain=lambda name, g, e: likely_cause(exercise, case, name, g, e))
         result.cases.append(CaseResult(case.label, credit, message))
     if missing == len(cases):
         result.not_implemented, result.cases = True, []

@@ -102,20 +102,22 @@ def tolerance(precision):
     return TOLERANCES.get(np.dtype(precision), TOLERANCES[np.dtype(np.float64)])
 
 
-def _within(got, expected, precision):
-    """(errors as float64, whether every one is within the tolerance); non-finite got counts as inf."""
+def beyond_tolerance(got, expected, precision):
+    """``(errors, wrong)`` for two arrays of one shape: |got - expected| as float64 (inf where got is
+    not finite) and the mask of the entries beyond the case's tolerance."""
     rtol, atol = tolerance(precision)
     g, e = got.astype(np.float64), expected.astype(np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
         err = np.where(np.isfinite(g), np.abs(g - e), np.inf)
     scale = float(np.max(np.abs(e))) if e.size else 0.0
-    return err, bool(np.all(err <= atol * scale + rtol * np.abs(e)))
+    return err, err > atol * scale + rtol * np.abs(e)
 
 
 def close(got, expected, precision):
-    """True when ``got`` has ``expected``'s shape and every value is within the case's tolerance."""
+    """True when ``got`` is numeric, has ``expected``'s shape and every value is within the tolerance."""
     got, expected = np.asarray(got), np.asarray(expected)
-    return got.shape == expected.shape and got.dtype.kind in "biuf" and _within(got, expected, precision)[1]
+    return got.dtype.kind in "biuf" and got.shape == expected.shape and \
+        not beyond_tolerance(got, expected, precision)[1].any()
 
 
 def _answer_message(name, got, expected, precision):
@@ -150,22 +152,24 @@ def compare_output(name, got, expected, precision, rule="same"):
         index = tuple(int(i) for i in np.argwhere(wrong)[0])
         return (f"{name}: {int(wrong.sum())} of {wrong.size} values differ, the first{_format_index(index)}: "
                 f"got {got[index]}, expected {expected[index]}")
-    err, ok = _within(got, expected, precision)
-    if ok:
+    err, wrong = beyond_tolerance(got, expected, precision)
+    if not wrong.any():
         return None
     index = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape))
     return (f"{name}: largest error {err[index]:.3g}{_format_index(index)}: "
             f"got {float(got[index]):.6g}, expected {float(expected[index]):.6g}")
 
 
-def judge(result, expected, names, precision, rules):
+def judge(result, expected, names, precision, rules, explain=None):
     """Compare a function's return value with the reference outputs.
 
     Args:
         result: what the student's function returned.
         expected: list of reference arrays, one per output.
         names, rules: output names and their dtype rules (see :data:`DTYPE_RULES`).
-        precision: the case's float dtype, which sets the tolerance.
+        precision: the case's float dtype or Tolerance, which sets the tolerance.
+        explain: optional ``(name, got, expected) -> cause or None``, asked about each wrong output;
+            a cause it names is added to that output's message.
     Returns ``(credit, message)``: credit is the fraction of outputs that match
     (0 to 1) and message is "passed" or what went wrong.
     """
@@ -173,16 +177,16 @@ def judge(result, expected, names, precision, rules):
         got = as_outputs(result, names)
     except OutputError as e:
         return 0.0, str(e)
-    return judge_arrays(got, expected, names, precision, rules)
+    return judge_arrays(got, expected, names, precision, rules, explain)
 
 
-def judge_arrays(got, expected, names, precision, rules):
+def judge_arrays(got, expected, names, precision, rules, explain=None):
     """Like :func:`judge` for outputs already turned into arrays."""
-    return verdict([compare_output(n, g, e, precision, r) for n, g, e, r in zip(names, got, expected, rules)])
-
-
-def verdict(problems):
-    """``(credit, message)`` from one problem message (or None) per output."""
+    problems = []
+    for name, g, e, rule in zip(names, got, expected, rules):
+        problem = compare_output(name, g, e, precision, rule)
+        cause = explain(name, g, e) if problem and explain else None
+        problems.append(f"{problem}; likely cause: {cause}" if cause else problem)
     wrong = [p for p in problems if p]
     credit = (len(problems) - len(wrong)) / len(problems)
     return credit, "passed" if not wrong else "; ".join(wrong)

@@ -12,7 +12,9 @@ from typing import Callable
 import numpy as np
 
 from . import cases as C
+from . import mistakes as M
 from . import reference as R
+from .cases import copy_args
 from .compare import as_outputs
 
 #: Seeds mixed into every exercise's generator: 0 for the visible cases, 1 for the hidden ones.
@@ -30,6 +32,8 @@ class Exercise:
     make_cases: ``rng -> list[Case]``; always the same kinds of case in the same order.
     outputs: ``{output name: dtype rule}`` in return order; the rule is "same"
         (the reference's dtype exactly), "float" or "int" (any of that kind).
+    mistakes: the common mistakes whose cause ``fmcnn.check`` names when an output has
+        their signature (:mod:`.mistakes`), in the order they are tried.
     """
 
     name: str
@@ -38,6 +42,7 @@ class Exercise:
     reference: Callable
     make_cases: Callable
     outputs: dict
+    mistakes: tuple = ()
 
     @property
     def output_names(self):
@@ -58,40 +63,41 @@ class Exercise:
         return as_outputs(self.reference(*copy_args(case.args)), self.output_names)
 
 
-def copy_args(args):
-    """Copies of the arrays in ``args``, so a function that modifies its inputs changes nothing else."""
-    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
-
-
 _SAME = {"out": "same"}
 
 #: All exercises in course order: {name: Exercise}. Each entry names its reference and its case
 #: generator (``fmcnn.exercises.reference`` and ``fmcnn.exercises.cases``) explicitly.
 EXERCISES = {e.name: e for e in [
     Exercise("parse_idx", "01_data", 2, R.parse_idx, C.parse_idx_cases, {"array": "same"}),
-    Exercise("softmax", "02_softmax", 2, R.softmax, C.softmax_cases, {"probs": "same"}),
+    Exercise("softmax", "02_softmax", 2, R.softmax, C.softmax_cases, {"probs": "same"}, M.SOFTMAX),
     Exercise("softmax_cross_entropy", "02_softmax", 3, R.softmax_cross_entropy, C.softmax_cross_entropy_cases,
-             {"loss": "float", "dlogits": "same"}),
-    Exercise("linear_forward", "03_linear_relu", 2, R.linear_forward, C.linear_forward_cases, _SAME),
+             {"loss": "float", "dlogits": "same"}, M.SOFTMAX_CROSS_ENTROPY),
+    Exercise("linear_forward", "03_linear_relu", 2, R.linear_forward, C.linear_forward_cases, _SAME,
+             M.LINEAR_FORWARD),
     Exercise("linear_backward", "03_linear_relu", 3, R.linear_backward, C.linear_backward_cases,
-             {"dx": "same", "dw": "same", "db": "same"}),
+             {"dx": "same", "dw": "same", "db": "same"}, M.LINEAR_BACKWARD),
     Exercise("relu_forward", "03_linear_relu", 1, R.relu_forward, C.relu_forward_cases, _SAME),
-    Exercise("relu_backward", "03_linear_relu", 1, R.relu_backward, C.relu_backward_cases, {"dx": "same"}),
-    Exercise("conv_forward_naive", "04_conv_forward", 4, R.conv_forward_naive, C.conv_forward_cases, _SAME),
-    Exercise("conv_forward", "04_conv_forward", 3, R.conv_forward, C.conv_forward_cases, _SAME),
+    Exercise("relu_backward", "03_linear_relu", 1, R.relu_backward, C.relu_backward_cases, {"dx": "same"},
+             M.RELU_BACKWARD),
+    Exercise("conv_forward_naive", "04_conv_forward", 4, R.conv_forward_naive, C.conv_forward_cases, _SAME,
+             M.CONV_FORWARD),
+    Exercise("conv_forward", "04_conv_forward", 3, R.conv_forward, C.conv_forward_cases, _SAME, M.CONV_FORWARD),
     Exercise("conv_backward", "05_conv_backward", 6, R.conv_backward, C.conv_backward_cases,
-             {"dx": "same", "dw": "same", "db": "same"}),
+             {"dx": "same", "dw": "same", "db": "same"}, M.CONV_BACKWARD),
     Exercise("maxpool_forward", "06_pooling", 3, R.maxpool_forward, C.maxpool_forward_cases, _SAME),
-    Exercise("maxpool_backward", "06_pooling", 4, R.maxpool_backward, C.maxpool_backward_cases, {"dx": "same"}),
+    Exercise("maxpool_backward", "06_pooling", 4, R.maxpool_backward, C.maxpool_backward_cases, {"dx": "same"},
+             M.MAXPOOL_BACKWARD),
     Exercise("batchnorm_forward", "07_batchnorm", 3, R.batchnorm_forward, C.batchnorm_forward_cases,
-             {"out": "same", "running_mean": "same", "running_var": "same"}),
+             {"out": "same", "running_mean": "same", "running_var": "same"}, M.BATCHNORM_FORWARD),
     Exercise("batchnorm_backward", "07_batchnorm", 5, R.batchnorm_backward, C.batchnorm_backward_cases,
-             {"dx": "same", "dgamma": "same", "dbeta": "same"}),
+             {"dx": "same", "dgamma": "same", "dbeta": "same"}, M.BATCHNORM_BACKWARD),
     Exercise("sgd_momentum_step", "09_optimizers", 2, R.sgd_momentum_step, C.sgd_momentum_step_cases,
-             {"w": "same", "velocity": "same"}),
-    Exercise("adam_step", "09_optimizers", 3, R.adam_step, C.adam_step_cases, {"w": "same", "m": "same", "v": "same"}),
+             {"w": "same", "velocity": "same"}, M.SGD_MOMENTUM_STEP),
+    Exercise("adam_step", "09_optimizers", 3, R.adam_step, C.adam_step_cases, {"w": "same", "m": "same", "v": "same"},
+             M.ADAM_STEP),
     Exercise("accuracy", "10_metrics", 1, R.accuracy_from_logits, C.accuracy_cases, {"accuracy": "float"}),
-    Exercise("confusion_matrix", "10_metrics", 2, R.confusion_matrix, C.confusion_matrix_cases, {"counts": "int"}),
+    Exercise("confusion_matrix", "10_metrics", 2, R.confusion_matrix, C.confusion_matrix_cases, {"counts": "int"},
+             M.CONFUSION_MATRIX),
 ]}
 
 #: {notebook stem: [exercise names in the order they appear]}.
