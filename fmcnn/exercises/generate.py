@@ -14,7 +14,20 @@ indentation of the ``### BEGIN SOLUTION`` line::
         # YOUR CODE HERE
         raise NotImplementedError
 
-and leaves everything else (prose, hints, docstrings, check cells) as it is.
+A debugging exercise instead gives the student code with a planted bug to
+find. Its solution holds the fix and, commented out, the bug::
+
+        ### BEGIN FIX
+        dxp[:, :, rows, cols] += contribution
+        ### PLANTED BUG
+        # dxp[:, :, rows, cols] = contribution
+        ### END FIX
+
+and generating keeps only the bug, uncommented, with no marker left to point at it::
+
+        dxp[:, :, rows, cols] = contribution
+
+Everything else (prose, hints, docstrings, check cells) stays as it is.
 The exercise notebooks are written in one well-defined state: no outputs, no
 execution counts, no execution metadata, and only the kernelspec and language
 name as notebook metadata, so regenerating is byte-for-byte reproducible and
@@ -29,9 +42,15 @@ from ..atomic import write_atomically
 from ..errors import FmcnnError
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_FIX, PLANTED_BUG, END_FIX = "### BEGIN FIX", "### PLANTED BUG", "### END FIX"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 _CELL_METADATA_KEPT = ("tags",)
+
+# For each marker: the block it may appear in (None: outside any block) and the block it opens.
+_TRANSITIONS = {BEGIN: (None, "solution"), END: ("solution", None),
+                BEGIN_FIX: (None, "fix"), PLANTED_BUG: ("fix", "bug"), END_FIX: ("bug", None)}
+_OPENED_BY = {"solution": BEGIN, "fix": BEGIN_FIX, "bug": PLANTED_BUG}
 
 
 class SolutionError(FmcnnError, ValueError):
@@ -39,27 +58,42 @@ class SolutionError(FmcnnError, ValueError):
 
 
 class MarkerError(SolutionError):
-    """A solution cell has unbalanced or nested BEGIN/END SOLUTION markers."""
+    """A solution cell has unbalanced or nested markers, or a planted bug that is not commented out."""
+
+
+def _uncomment(line, where):
+    """A planted bug's line as the student sees it: its ``# `` removed, its indentation kept."""
+    body = line.lstrip()
+    if not body:
+        return line
+    if not body.startswith("#"):
+        raise MarkerError(f"{where}: a planted bug is commented out in the solution (each of its lines "
+                          f"starts with '# '), so that the solution runs the fix")
+    rest = body[2 if body.startswith("# ") else 1:]
+    return line[:len(line) - len(body)] + rest if rest else ""
 
 
 def strip_solutions(source, where="cell"):
-    """Return ``source`` with every marked solution block replaced by the stub."""
-    out, indent = [], None
+    """Return ``source`` with every solution block replaced by the stub and every fix by its planted bug."""
+    out, block = [], None
     for number, line in enumerate(source.split("\n"), 1):
-        stripped = line.strip()
-        if stripped.startswith(BEGIN):
-            if indent is not None:
-                raise MarkerError(f"{where}, line {number}: {BEGIN} inside another solution block")
-            indent = line[:len(line) - len(line.lstrip())]
-            out.extend(indent + s for s in STUB)
-        elif stripped.startswith(END):
-            if indent is None:
-                raise MarkerError(f"{where}, line {number}: {END} without {BEGIN}")
-            indent = None
-        elif indent is None:
+        marker = next((m for m in _TRANSITIONS if line.strip().startswith(m)), None)
+        if marker:
+            allowed, block_after = _TRANSITIONS[marker]
+            if block != allowed:
+                problem = f"inside the block opened by {_OPENED_BY[block]}" if allowed is None \
+                    else f"without {_OPENED_BY[allowed]}"
+                raise MarkerError(f"{where}, line {number}: {marker} {problem}")
+            if marker == BEGIN:
+                indent = line[:len(line) - len(line.lstrip())]
+                out.extend(indent + s for s in STUB)
+            block = block_after
+        elif block is None:
             out.append(line)
-    if indent is not None:
-        raise MarkerError(f"{where}: {BEGIN} without {END}")
+        elif block == "bug":
+            out.append(_uncomment(line, f"{where}, line {number}"))
+    if block is not None:
+        raise MarkerError(f"{where}: {_OPENED_BY[block]} without its end marker")
     return "\n".join(out)
 
 

@@ -17,10 +17,24 @@ def test_stub_keeps_the_indentation():
         "# YOUR CODE HERE\nraise NotImplementedError"
 
 
-@pytest.mark.parametrize("source", ["### BEGIN SOLUTION\nx", "x\n### END SOLUTION",
-                                    "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION"])
-def test_unbalanced_markers_are_errors(source):
-    with pytest.raises(MarkerError):
+def test_a_planted_bug_replaces_its_fix_uncommented_with_no_marker_left():
+    source = ("def f(d, x):\n    for i in range(3):\n        ### BEGIN FIX\n        d[i:i + 2] += x\n"
+              "        ### PLANTED BUG\n        # d[i:i + 2] = x\n        #\n        #   # a comment\n"
+              "        ### END FIX\n    return d")
+    assert strip_solutions(source) == \
+        "def f(d, x):\n    for i in range(3):\n        d[i:i + 2] = x\n\n          # a comment\n    return d"
+
+
+@pytest.mark.parametrize("source, message", [
+    ("### BEGIN SOLUTION\nx", "### BEGIN SOLUTION without its end marker"),
+    ("x\n### END SOLUTION", "line 2: ### END SOLUTION without ### BEGIN SOLUTION"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "### BEGIN SOLUTION inside the block opened by"),
+    ("### BEGIN FIX\nx\n### END FIX", "line 3: ### END FIX without ### PLANTED BUG"),
+    ("### BEGIN SOLUTION\n### PLANTED BUG\n### END SOLUTION", "### PLANTED BUG without ### BEGIN FIX"),
+    ("### BEGIN FIX\nx\n### PLANTED BUG\n# y", "### PLANTED BUG without its end marker"),
+    ("### BEGIN FIX\nx\n### PLANTED BUG\ny = 1\n### END FIX", "line 4: a planted bug is commented out")])
+def test_unbalanced_markers_and_uncommented_bugs_are_errors(source, message):
+    with pytest.raises(MarkerError, match=message):
         strip_solutions(source)
 
 
