@@ -5,8 +5,16 @@
     python -I -c "from fmcnn.exercises.runner import main; main()" WORKDIR
 
 with WORKDIR (a fresh temporary directory) as the current directory and a
-minimal environment. ``WORKDIR/job.pkl``, written by the parent, holds the
-code cells, the hidden inputs and the limits; it is deleted once read.
+minimal environment, inside the bubblewrap sandbox of :mod:`.sandbox` unless
+the teacher grades with ``--no-sandbox``. ``WORKDIR/job.pkl``, written by the
+parent, holds the code cells, the hidden inputs and the limits; it is deleted
+once read.
+
+In the sandbox this process is process 1 of its own process namespace. So a
+signal sent from inside the sandbox without a handler here (student code
+killing itself with SIGTERM, say) is ignored, and so is SIGXCPU at the soft CPU
+limit: the hard limit's SIGKILL ends the process one CPU second later. SIGALRM,
+which times each step, has its handler.
 
 This process then sets its own resource limits, runs the cells one by one
 (an error, a syntax error or a too-long cell is noted and the next cell still
