@@ -13,8 +13,8 @@ the process sees:
   path as outside, since the grader reads the results from it after the
   process ended); everything else is a read-only, empty file system;
 - a new ``/dev`` (null, zero, random...) and a ``/proc`` of its own processes;
-- its own network namespace with no interfaces but a down loopback: no
-  network, not even a server on the machine's 127.0.0.1;
+- its own network namespace, with a loopback interface of its own and no
+  other: no network, and the machine's 127.0.0.1 is not its 127.0.0.1;
 - its own process namespace, in which the runner is process 1
   (``--as-pid-1``): when it ends, the kernel kills every process it started
   before ``bwrap`` returns, so nothing outlives the notebook; ``bwrap`` also
