@@ -52,12 +52,6 @@ def test_resume_if_exists_starts_then_continues(tmp_path, fake_data):
     assert list(read_log(run)["step"]) == [1, 2, 3, 4, 5, 6]
 
 
-def random_data(n, seed=0):
-    """n random uint8 "images" and labels: enough to train and evaluate tiny runs fast."""
-    rng = np.random.default_rng(seed)
-    return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n).astype(np.uint8)
-
-
 def one_error_line(err):
     """The single line of ``err``, asserting that it is one line and no traceback."""
     assert err.count("\n") == 1 and err.endswith("\n") and "Traceback" not in err, err
@@ -65,10 +59,11 @@ def one_error_line(err):
 
 
 @pytest.fixture
-def tiny_run(tmp_path, monkeypatch):
-    """`fmcnn train` of three steps on random data, a checkpoint after each; the intact step 3 is kept
+def tiny_run(tmp_path, monkeypatch, synthetic_train, synthetic_test):
+    """`fmcnn train` of three steps on synthetic data, a checkpoint after each; the intact step 3 is kept
     as a copy and the run's step_000003.npz truncated like `head -c 1000 step_000002.npz > step_000003.npz`."""
-    monkeypatch.setattr("fmcnn.data.load_fashion_mnist", lambda split, **k: random_data(64 if split == "train" else 50))
+    monkeypatch.setattr("fmcnn.data.load_fashion_mnist",
+                        lambda split, **k: synthetic_train if split == "train" else synthetic_test)
     run = tmp_path / "run"
     assert main(["train", "--out", str(run), "--steps", "3", "--checkpoint-every", "1", "--batch-size", "8",
                  "--quiet"]) == 0
@@ -119,9 +114,9 @@ def test_no_network_while_downloading_is_one_line(tmp_path, monkeypatch, capsys)
     assert "Ways to get the data: pass data_dir=" in line and not (tmp_path / "run").exists()
 
 
-def test_a_corrupt_data_file_is_one_line(tmp_path, monkeypatch, capsys):
+def test_a_corrupt_data_file_is_one_line(tmp_path, monkeypatch, capsys, synthetic_train):
     from fmcnn.data import write_idx
-    images, labels = random_data(3)
+    images, labels = (a[:3] for a in synthetic_train)
     write_idx(tmp_path / "train-images-idx3-ubyte", images)     # readable, but not the real Fashion-MNIST
     write_idx(tmp_path / "train-labels-idx1-ubyte", labels)
     monkeypatch.setenv("FMCNN_DATA", str(tmp_path))
