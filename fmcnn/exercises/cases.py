@@ -11,7 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data.idx import encode_idx
-from .compare import Tolerance
+from ..models import lenet_bn
+from .compare import NUMERICAL, Tolerance
+from .reference import lenet_forward, lenet_shapes
 
 F32, F64 = np.float32, np.float64
 
@@ -50,6 +52,18 @@ def shape_str(shape):
 
 def _normal(rng, shape, dtype=F64, scale=1.0, shift=0.0):
     return (rng.standard_normal(shape) * scale + shift).astype(dtype)
+
+
+def answer_cases(rtol=0.0):
+    """The case generator of a concept question: a single call with no argument, whose answer is
+    right within ``rtol`` (relative; 0: exactly). Hidden and visible are the same question."""
+    return lambda rng: [Case("your answer", (), Tolerance(rtol, 0.0))]
+
+
+def _estimate_cases(cases):
+    """Cases of an exercise that estimates gradients numerically: compared with the exact gradients
+    with the tolerance of such estimates, whatever the precision of the inputs."""
+    return [Case(c.label, c.args, NUMERICAL) for c in cases]
 
 
 # --- 01_data ---------------------------------------------------------------------------------
@@ -99,6 +113,62 @@ def softmax_cross_entropy_cases(rng):
     return cases
 
 
+@dataclass(frozen=True, eq=False)
+class WeightedSum:
+    """f(x) = sum(g * x): linear, so its central differences are exact for any step."""
+
+    g: np.ndarray
+
+    def __call__(self, x):
+        return float(np.sum(self.g * x))
+
+
+@dataclass(frozen=True, eq=False)
+class CoupledCubes:
+    """f(x) = sum(a * x**3) + sum(b * x)**2. With a large step the central difference, 3 a x^2 + a h^2
+    + 2 b sum(b * x), is not the derivative; and every entry's derivative depends on all of x."""
+
+    a: np.ndarray
+    b: np.ndarray
+
+    def __call__(self, x):
+        return float(np.sum(self.a * x ** 3) + np.sum(self.b * x) ** 2)
+
+
+@dataclass(frozen=True, eq=False)
+class CrossEntropyOf:
+    """f(logits) = mean softmax cross-entropy of the logits against fixed labels."""
+
+    labels: np.ndarray
+
+    def __call__(self, logits):
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return float(-log_probs[np.arange(len(self.labels)), self.labels].mean())
+
+
+def numerical_gradient_cases(rng):
+    """Args (f, x, h): f a callable of x returning a float, x float64, h the step."""
+    n, k = int(rng.integers(3, 6)), int(rng.integers(3, 6))
+    logits = _normal(rng, (n, k), scale=2.0)
+    x4 = (2, 3, int(rng.integers(2, 4)), 2)
+    coupled = lambda shape: CoupledCubes(_normal(rng, shape), _normal(rng, shape))      # noqa: E731
+    cases = [
+        ("sum(g * x), linear", WeightedSum(_normal(rng, (n, k))), _normal(rng, (n, k)), 1e-6),
+        ("a cubic with a large step: the central difference, not the derivative", coupled((n, k)),
+         _normal(rng, (n, k)), 0.1),
+        ("cross-entropy of logits", CrossEntropyOf(rng.integers(0, k, n)), logits, 1e-6),
+        ("a 4-D x", coupled(x4), _normal(rng, x4), 1e-3),
+        ("x with one element", coupled(1), _normal(rng, 1), 0.05),
+    ]
+    return [Case(f"{label}: x {shape_str(x.shape)}, h {h:g}", (f, x, h), NUMERICAL) for label, f, x, h in cases]
+
+
+def numerical_dlogits_cases(rng):
+    """Args (logits, labels); the estimate is compared with the exact gradient."""
+    return _estimate_cases(softmax_cross_entropy_cases(rng))
+
+
 # --- 03_linear_relu --------------------------------------------------------------------------
 
 def _linear_cases(rng):
@@ -120,6 +190,11 @@ def linear_forward_cases(rng):
 def linear_backward_cases(rng):
     """Args (dout, x, w)."""
     return [Case(label, (dout, x, w)) for label, x, w, _, dout in _linear_cases(rng)]
+
+
+def linear_numerical_grads_cases(rng):
+    """Args (dout, x, w, b); the estimates are compared with the exact gradients."""
+    return _estimate_cases([Case(label, (dout, x, w, b)) for label, x, w, b, dout in _linear_cases(rng)])
 
 
 def _relu_cases(rng):
@@ -182,9 +257,52 @@ def conv_backward_cases(rng):
     return [Case(label, (dout, x, w, b, s, p)) for label, x, w, b, s, p, dout in _conv_cases(rng)]
 
 
+def conv_numerical_grads_cases(rng):
+    """Args (dout, x, w, b, stride, padding); the estimates are compared with the exact gradients."""
+    return _estimate_cases(conv_backward_cases(rng))
+
+
+def _unfold_cases(rng):
+    """(label, x, cols, k, stride): an input and a matrix of columns of the shape im2col gives it."""
+    h = int(rng.integers(5, 8))
+    odd = int(rng.choice([7, 9]))
+    geometries = [
+        ("3x3 windows, stride 1", 2, 2, h, h + 1, 3, 1, F64),
+        ("stride 2", 2, 3, odd, odd, 3, 2, F64),
+        ("1x1 windows", 2, 3, h, h, 1, 1, F64),
+        ("one window covers the whole input", 2, 2, 4, 4, 4, 1, F64),
+        ("stride larger than the window, gaps between windows", 1, 2, 7, 8, 2, 3, F64),
+        ("batch of 1, one channel, float32", 1, 1, h, h, 3, 1, F32),
+    ]
+    out = []
+    for label, N, C, H, W, k, s, dtype in geometries:
+        x = _normal(rng, (N, C, H, W), dtype)
+        Ho, Wo = (H - k) // s + 1, (W - k) // s + 1
+        cols = _normal(rng, (N, C * k * k, Ho * Wo), dtype)
+        out.append((f"{label}: x {shape_str(x.shape)}, k {k}, stride {s}, {np.dtype(dtype).name}", x, cols, k, s))
+    return out
+
+
+def im2col_cases(rng):
+    """Args (x, k, stride)."""
+    return [Case(label, (x, k, s)) for label, x, cols, k, s in _unfold_cases(rng)]
+
+
+def col2im_cases(rng):
+    """Args (cols, x_shape, k, stride)."""
+    return [Case(label, (cols, x.shape, k, s)) for label, x, cols, k, s in _unfold_cases(rng)]
+
+
+def adjoint_test_cases(rng):
+    """Args (x, cols, k, stride)."""
+    return [Case(label, (x, cols, k, s)) for label, x, cols, k, s in _unfold_cases(rng)]
+
+
 # --- 06_pooling ------------------------------------------------------------------------------
 
-def _pool_cases(rng):
+def _pool_cases(rng, ties=True):
+    """(label, x, k, stride, dout). With ties=False the case with ties is left out: a numerical
+    derivative at a tie measures half of each side, not the first maximum's share."""
     even = int(rng.choice([4, 6]))
     h = int(rng.integers(5, 8))
     geometries = [
@@ -196,8 +314,10 @@ def _pool_cases(rng):
         ("batch of 1, odd size, last row and column dropped", 1, 1, 5, 5, 2, 2, F64, False),
     ]
     out = []
-    for label, N, C, H, W, k, s, dtype, ties in geometries:
-        if ties:
+    for label, N, C, H, W, k, s, dtype, tied in geometries:
+        if tied and not ties:
+            continue
+        if tied:
             x = rng.integers(0, 3, (N, C, H, W)).astype(dtype)
         else:
             x = _normal(rng, (N, C, H, W), dtype)
@@ -215,6 +335,11 @@ def maxpool_forward_cases(rng):
 def maxpool_backward_cases(rng):
     """Args (dout, x, k, stride)."""
     return [Case(label, (dout, x, k, s)) for label, x, k, s, dout in _pool_cases(rng)]
+
+
+def maxpool_numerical_grad_cases(rng):
+    """Args (dout, x, k, stride), without ties; the estimate is compared with the exact gradient."""
+    return _estimate_cases([Case(label, (dout, x, k, s)) for label, x, k, s, dout in _pool_cases(rng, ties=False)])
 
 
 # --- 07_batchnorm ----------------------------------------------------------------------------
@@ -248,6 +373,80 @@ def batchnorm_backward_cases(rng):
     """Args (dout, x, gamma, running_mean, running_var, eps, train)."""
     return [Case(label, (dout, x, g, rm, rv, eps, train))
             for label, x, g, b, rm, rv, mom, eps, train, dout in _bn_cases(rng)]
+
+
+def batchnorm_numerical_grads_cases(rng):
+    """Args (dout, x, gamma, running_mean, running_var, eps, train); compared with the exact gradients."""
+    return _estimate_cases(batchnorm_backward_cases(rng))
+
+
+# --- 08_lenet and 12_inside_the_network ------------------------------------------------------
+
+def lenet_parameter_counts_cases(rng):
+    """Args (in_channels, image_size, width)."""
+    sizes = [
+        ("grayscale images, width 1", 1, int(rng.integers(20, 49)), 1),
+        ("grayscale images, a wider network", 1, int(rng.integers(20, 49)), int(rng.integers(2, 5))),
+        ("color images", 3, int(rng.integers(20, 49)), int(rng.integers(1, 4))),
+        ("an image size whose second pooling drops a row", int(rng.integers(1, 3)), int(rng.choice([30, 34, 38])), 1),
+        ("tiny images: fc1 sees a 1x1 grid", int(rng.integers(1, 4)), int(rng.choice([12, 13])), int(rng.integers(1, 4))),
+    ]
+    return [Case(f"{label}: {c} channel{'s' if c > 1 else ''}, {s}x{s}, width {w}", (c, s, w))
+            for label, c, s, w in sizes]
+
+
+def _random_lenet_params(rng, in_channels, image_size, width):
+    """An untrained LeNet-BN's state: He-scaled weights, and BatchNorm parameters and running statistics
+    away from their initial 1 and 0, so that evaluation mode matters."""
+    params = {}
+    for layer, arrays in lenet_shapes(in_channels, image_size, width).items():
+        for name, shape in arrays.items():
+            if name == "weight" and len(shape) > 1:
+                value = _normal(rng, shape, scale=np.sqrt(2 / np.prod(shape[1:])))
+            elif name == "running_var":
+                value = rng.uniform(0.5, 2.0, shape)
+            else:
+                value = _normal(rng, shape, scale=0.3, shift=1.0 if name == "weight" else 0.0)
+            params[f"{layer}.{name}"] = value.astype(F32)
+    return params
+
+
+def _lenet_cases(rng):
+    """(label, x, params): float32 images and the state of a LeNet-BN, trained or not, of various sizes."""
+    trained = lenet_bn(pretrained=True).state_dict()
+    n = int(rng.integers(2, 5))
+    return [
+        ("the trained LeNet-BN", _normal(rng, (n, 1, 28, 28), F32), trained),
+        ("the trained LeNet-BN, batch of 1", _normal(rng, (1, 1, 28, 28), F32), trained),
+        ("an untrained LeNet-BN with its own running statistics", _normal(rng, (n, 1, 28, 28), F32),
+         _random_lenet_params(rng, 1, 28, 1)),
+        ("a wider LeNet-BN (width 2)", _normal(rng, (n, 1, 28, 28), F32), _random_lenet_params(rng, 1, 28, 2)),
+        ("3-channel 32x32 images", _normal(rng, (n, 3, 32, 32), F32), _random_lenet_params(rng, 3, 32, 1)),
+    ]
+
+
+def lenet_forward_cases(rng):
+    """Args (x, params)."""
+    return [Case(f"{label}: x {shape_str(x.shape)}", (x, params)) for label, x, params in _lenet_cases(rng)]
+
+
+def saliency_cases(rng):
+    """Args (x, targets, params): LeNet-BN itself (1 x 28 x 28 images, width 1), trained or not. Each
+    target is a class other than the predicted one: for a class the network is sure of, 1 - p rounds
+    badly in float32, and the loss's gradient with it."""
+    trained = lenet_bn(pretrained=True).state_dict()
+    untrained = _random_lenet_params(rng, 1, 28, 1)
+    n = int(rng.integers(2, 5))
+    cases = []
+    for label, x, params in [("the trained LeNet-BN", _normal(rng, (n, 1, 28, 28), F32), trained),
+                             ("the trained LeNet-BN, batch of 1", _normal(rng, (1, 1, 28, 28), F32), trained),
+                             ("an untrained LeNet-BN with its own running statistics",
+                              _normal(rng, (n, 1, 28, 28), F32), untrained)]:
+        predicted = lenet_forward(x, params).argmax(axis=1)
+        targets = (predicted + rng.integers(1, 10, len(x))) % 10
+        cases.append(Case(f"{label}, targets other than the predicted classes: x {shape_str(x.shape)}",
+                          (x, targets, params)))
+    return cases
 
 
 # --- 09_optimizers ---------------------------------------------------------------------------
@@ -318,3 +517,66 @@ def confusion_matrix_cases(rng):
              ("every prediction right", right, right.copy(), 4)]
     return [Case(f"{label}: {y.shape[0]} example{'s' if y.shape[0] != 1 else ''}", (y, p, k))
             for label, y, p, k in cases]
+
+
+
+# --- debugging: each case shows the function's planted bug ---------------------------------------
+
+def debug_softmax_cases(rng):
+    """Args (z,): every batch has rows whose logits lie hundreds apart."""
+    out = []
+    for label, n, dtype in [("rows far apart", int(rng.integers(3, 6)), F64), ("batch of 2", 2, F64),
+                            ("float32", int(rng.integers(3, 6)), F32)]:
+        k = int(rng.integers(4, 9))
+        offsets = np.where(np.arange(n) % 2 == 0, 0.0, rng.uniform(800, 1000))   # exp(-745) is 0 in float64
+        z = (_normal(rng, (n, k), scale=3.0) + offsets[:, None]).astype(dtype)
+        out.append(Case(f"{label}: z {shape_str(z.shape)} {np.dtype(dtype).name}", (z,)))
+    return out
+
+
+def debug_dlogits_cases(rng):
+    """Args (logits, labels): batches of 2 or more."""
+    return [c for c in softmax_cross_entropy_cases(rng) if c.args[0].shape[0] > 1]
+
+
+def debug_linear_dw_cases(rng):
+    """Args (dout, x, w): square weights (M = D), so a transposed dw has the right shape."""
+    out = []
+    for label, n, m, dtype in [("square weights", int(rng.integers(3, 6)), int(rng.integers(2, 5)), F64),
+                               ("batch of 1", 1, int(rng.integers(2, 5)), F64),
+                               ("float32", int(rng.integers(3, 6)), int(rng.integers(2, 5)), F32)]:
+        x, w, dout = _normal(rng, (n, m), dtype), _normal(rng, (m, m), dtype), _normal(rng, (n, m), dtype)
+        out.append(Case(f"{label}: x {shape_str(x.shape)}, w {shape_str(w.shape)}, {np.dtype(dtype).name}",
+                        (dout, x, w)))
+    return out
+
+
+def debug_conv_dx_cases(rng):
+    """Args (dout, x, w, stride, padding): overlapping windows (stride < k) in every case."""
+    return [Case(c.label, (c.args[0], c.args[1], c.args[2], *c.args[4:])) for c in conv_backward_cases(rng)
+            if c.args[4] < c.args[2].shape[2]]
+
+
+def debug_maxpool_dx_cases(rng):
+    """Args (dout, x, k, stride): inputs of small integers, so that many windows have tied maxima."""
+    out = []
+    for label, shape, k, s, dtype in [("2x2 windows", (2, 2, 4, 6), 2, 2, F64),
+                                      ("overlapping 3x3 windows", (1, 2, 7, 7), 3, 2, F64),
+                                      ("float32", (2, 3, 4, 4), 2, 2, F32)]:
+        x = rng.integers(0, 3, shape).astype(dtype)
+        Ho, Wo = (shape[2] - k) // s + 1, (shape[3] - k) // s + 1
+        dout = _normal(rng, (shape[0], shape[1], Ho, Wo), dtype)
+        out.append(Case(f"{label}, integer inputs: x {shape_str(shape)}, k {k}, stride {s}, "
+                        f"{np.dtype(dtype).name}", (dout, x, k, s)))
+    return out
+
+
+def debug_batchnorm_forward_cases(rng):
+    """Args (x, gamma, beta, eps): feature maps as wide as they have channels (W = C)."""
+    out = []
+    for label, n, c, dtype in [("4 channels", 4, 4, F64), ("batch of 1, 3 channels", 1, 3, F64),
+                               ("float32, 2 channels", 3, 2, F32)]:
+        x = _normal(rng, (n, c, int(rng.integers(3, 6)), c), dtype, scale=3.0, shift=2.0)
+        gamma, beta = _normal(rng, c, dtype, 0.5, 1.0), _normal(rng, c, dtype)
+        out.append(Case(f"{label}: x {shape_str(x.shape)}, {np.dtype(dtype).name}", (x, gamma, beta, 1e-5)))
+    return out

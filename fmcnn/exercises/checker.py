@@ -12,6 +12,8 @@ results, never on timings or memory addresses, so executed notebooks are stable.
 """
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .compare import describe_exception, judge
 from .cases import copy_args
 from .registry import get_exercise
@@ -42,8 +44,9 @@ class CheckResult:
     """What :func:`check` found.
 
     Attributes: ``name``, ``points`` (the exercise's worth), ``cases`` (a
-    :class:`CaseResult` per case run) and ``not_implemented`` (the function
-    raised NotImplementedError). ``passed`` is True when every case passed;
+    :class:`CaseResult` per case run), ``not_implemented`` (the function
+    raised NotImplementedError) and ``question`` (a concept question, whose
+    report says only whether the answer is right). ``passed`` is True when every case passed;
     ``score`` is what these (visible) cases would earn: points times the mean credit.
     """
 
@@ -51,6 +54,7 @@ class CheckResult:
     points: int
     cases: list = field(default_factory=list)
     not_implemented: bool = False
+    question: bool = False
 
     @property
     def passed(self):
@@ -74,8 +78,12 @@ class CheckResult:
     def report(self):
         """The text :func:`check` prints."""
         if self.not_implemented:
-            return (f"{self.name}: not implemented yet. Replace `raise NotImplementedError` "
-                    "with your code, run its cell, then run this check again.")
+            what = "`return` and your answer" if self.question else "your code"
+            return (f"{self.name}: not {'answered' if self.question else 'implemented'} yet. Replace "
+                    f"`raise NotImplementedError` with {what}, run its cell, then run this check again.")
+        if self.question:
+            message = self.cases[0].message.removeprefix("answer: ")
+            return f"{self.name}: " + ("right. Well done!" if self.passed else f"{message}.")
         total = len(self.cases)
         head = (f"{self.name}: all {total} cases passed. Well done!" if self.passed else
                 f"{self.name}: {self.n_passed} of {total} cases passed.")
@@ -94,8 +102,9 @@ def likely_cause(exercise, case, output, got, expected):
     of ``case`` has, or None. A signature that cannot even look at such an output is no match."""
     for mistake in exercise.mistakes:
         try:
-            if mistake.output == output and mistake.matches(got, expected, case.args, case.precision):
-                return mistake.cause
+            with np.errstate(all="ignore"):                      # a mistake made on purpose may overflow
+                if mistake.output == output and mistake.matches(got, expected, case.args, case.precision):
+                    return mistake.cause
         except Exception:                                        # noqa: BLE001 - e.g. an output of a strange shape
             continue
     return None
@@ -108,12 +117,13 @@ def run_cases(exercise, fn, cases):
     yet"; otherwise such a case is reported like any other exception.
     Returns a :class:`CheckResult`.
     """
-    result = CheckResult(exercise.name, exercise.points)
+    result = CheckResult(exercise.name, exercise.points, question=exercise.question)
     missing = 0
     for case in cases:
         expected = exercise.expected(case)
         try:
-            got = fn(*copy_args(case.args))
+            with np.errstate(all="ignore"):                      # an overflow shows in the verdict, as inf or nan
+                got = fn(*copy_args(case.args))
         except NotImplementedError as e:
             missing += 1
             result.cases.append(CaseResult(case.label, 0.0, "raised " + describe_exception(e)))

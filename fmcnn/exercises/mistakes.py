@@ -127,6 +127,35 @@ def _batch_stats(x):
     return x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))
 
 
+def _one_sided(f, x, h):
+    """Forward differences (f(x + h e_i) - f(x)) / h."""
+    x, grad = x.astype(np.float64), np.zeros(x.shape)
+    fx = f(x)
+    for i in np.ndindex(x.shape):
+        moved = x.copy()
+        moved[i] += h
+        grad[i] = (f(moved) - fx) / h
+    return grad
+
+
+def _not_restored(f, x, h):
+    """Central differences where each entry is left at x_i - h after its turn."""
+    x, grad = x.astype(np.float64), np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        x[i] += h
+        plus = f(x)
+        x[i] -= 2 * h
+        grad[i] = (plus - f(x)) / (2 * h)
+    return grad
+
+
+def float32_estimates(*outputs):
+    """The mistake of estimating gradients in float32, for each of ``outputs``."""
+    return tuple(Mistake("float32", output, "a float32 estimate: float32 keeps about 7 digits, and "
+                         "f(x + h) - f(x - h) is a difference of nearly equal numbers, so most of them cancel. "
+                         "Compute in float64 (convert the inputs first)", computed_in_float32) for output in outputs)
+
+
 # --- the mistakes of each exercise -------------------------------------------------------------
 
 
@@ -277,4 +306,78 @@ CONFUSION_MATRIX = (
             "predictions", transposed()),
     Mistake("pairs once", "counts", "a (true, predicted) pair that occurs several times was counted once: "
             "`counts[y_true, y_pred] += 1` adds only once at a repeated position", gives(_count_pairs_once)),
+)
+
+
+NUMERICAL_GRADIENT = (
+    Mistake("one-sided", "grad", "a one-sided difference (f(x + h) - f(x)) / h: its error shrinks like h, "
+            "a central difference's like h^2", gives(_one_sided)),
+    Mistake("not restored", "grad", "x was not restored after each entry's turn, so the later entries were "
+            "measured at a point already moved", gives(_not_restored)),
+    Mistake("half step", "grad", "twice too large: x - h and x + h are 2h apart", scaled_by(lambda f, x, h: 2)),
+)
+
+
+def _rows_kernel_first(x, k, stride):
+    cols = R.im2col(x, k, stride)
+    N, C = x.shape[:2]
+    return cols.reshape(N, C, k, k, -1).transpose(0, 2, 3, 1, 4).reshape(cols.shape)
+
+
+def _columns_by_column(x, k, stride):
+    cols = R.im2col(x, k, stride)
+    Ho, Wo = (x.shape[2] - k) // stride + 1, (x.shape[3] - k) // stride + 1
+    return cols.reshape(*cols.shape[:2], Ho, Wo).transpose(0, 1, 3, 2).reshape(cols.shape)
+
+
+IM2COL = (
+    Mistake("windows as rows", "cols", "one row per window: here each window is a column, (N, C * k * k, "
+            "Ho * Wo), so that w.reshape(O, -1) @ cols is the output", transposed((0, 2, 1))),
+    Mistake("rows kernel first", "cols", "the rows are ordered (kernel row, kernel column, channel): they must "
+            "follow w.reshape(O, -1), whose channel axis comes first", gives(_rows_kernel_first)),
+    Mistake("columns by column", "cols", "the columns go down the output's columns first: output positions "
+            "go row by row, (i, j) in row-major order", gives(_columns_by_column)),
+)
+
+COL2IM = (
+    Mistake("overwritten", "x", "wrong where windows overlap: a pixel in several windows gets the sum of their "
+            "columns' entries. Were they overwritten (=) instead of accumulated (+=)?",
+            wrong_where(lambda cols, x_shape, k, s: overlap_mask(x_shape[2], x_shape[3], k, s))),
+)
+
+
+def _counts_with(in_channels, image_size, width, buffers=False, biases=True):
+    """LeNet's parameter counts, also counting BatchNorm's buffers, or without the biases of the
+    convolutions and fully connected layers (BatchNorm's beta is called "bias" too, and stays)."""
+    def counted(layer, name):
+        return (buffers or not name.startswith("running")) and (biases or name != "bias" or layer.startswith("bn"))
+    return np.array([sum(int(np.prod(shape)) for name, shape in arrays.items() if counted(layer, name))
+                     for layer, arrays in R.lenet_shapes(in_channels, image_size, width).items()])
+
+
+LENET_PARAMETER_COUNTS = (
+    Mistake("buffers", "counts", "BatchNorm's running mean and variance were counted: they are buffers, "
+            "statistics of the data, not trained parameters", gives(lambda *a: _counts_with(*a, buffers=True))),
+    Mistake("no biases", "counts", "the biases are missing: every convolution and fully connected layer has "
+            "one per output (filter or unit)", gives(lambda *a: _counts_with(*a, biases=False))),
+)
+
+TRAINING_MODE = ("BatchNorm normalized with this batch's statistics: in evaluation mode (model.eval()) it uses "
+                 "its running statistics, so an image's result does not depend on the rest of the batch")
+
+LENET_FORWARD = (
+    Mistake("training mode", "logits", TRAINING_MODE,
+            gives(lambda x, params: R.lenet_from_params(params, training=True).forward(x))),
+)
+
+SCORE_SALIENCY = (
+    Mistake("training mode", "saliency", TRAINING_MODE,
+            gives(lambda x, t, params: R.input_gradient(x, params, R.score_dlogits(t), training=True))),
+)
+
+LOSS_SALIENCY = (
+    Mistake("mean loss", "saliency", "N times too small: this is the gradient of the batch's mean loss; each "
+            "image's map is the gradient of its own loss", scaled_by(lambda x, t, params: 1 / len(x))),
+    Mistake("training mode", "saliency", TRAINING_MODE,
+            gives(lambda x, t, params: R.input_gradient(x, params, R.loss_dlogits(t), training=True))),
 )

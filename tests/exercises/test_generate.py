@@ -50,7 +50,7 @@ def test_exercise_has_stubs_no_outputs_and_the_same_prose():
             assert e.outputs == [] and e.execution_count is None and "SOLUTION" not in e.source
     code = "\n".join(c.source for c in exercise.cells if c.cell_type == "code")
     assert "    # YOUR CODE HERE\n    raise NotImplementedError" in code
-    assert 'fmcnn.check("conv_backward", conv_backward)' in code and "np.tensordot" not in code
+    assert 'fmcnn.check("conv_backward", conv_backward)' in code and "np.einsum" not in code
     assert exercise.metadata == {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                 "language": "python"}, "language_info": {"name": "python"}}
 

@@ -7,6 +7,7 @@ import pytest
 
 from fmcnn.exercises import EXERCISES, check
 from fmcnn.exercises import reference as R
+from fmcnn.models import lenet_bn
 
 
 def _log_softmax(z):
@@ -188,6 +189,112 @@ def confusion_fancy_indexing(y_true, y_pred, num_classes):
     return counts
 
 
+# --- numerical gradients ----------------------------------------------------------------------
+
+def central_differences(f, x, h=1e-6, one_sided=False, restore=True, span=2):
+    """A student's numerical gradient, in x's dtype, with switches for planting mistakes."""
+    x, grad = x.copy(), np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        plus = f(x)
+        x[i] = old if one_sided else old - h
+        minus = f(x)
+        if restore:
+            x[i] = old
+        grad[i] = (plus - minus) / (h if one_sided else span * h)
+    return grad
+
+
+def numerical_dlogits_float32(logits, labels):
+    return central_differences(lambda z: cross_entropy(z, labels)[0], logits)
+
+
+def linear_numerical_grads_float32(dout, x, w, b):
+    loss = lambda x, w, b: float(np.sum((x @ w.T + b) * dout))            # noqa: E731
+    return (central_differences(lambda v: loss(v, w, b), x), central_differences(lambda v: loss(x, v, b), w),
+            central_differences(lambda v: loss(x, w, v), b))
+
+
+def conv_numerical_grads_float32(dout, x, w, b, stride, padding):
+    loss = lambda x, w, b: float(np.sum(R.conv_forward(x, w, b, stride, padding) * dout))    # noqa: E731
+    return (central_differences(lambda v: loss(v, w, b), x), central_differences(lambda v: loss(x, v, b), w),
+            central_differences(lambda v: loss(x, w, v), b))
+
+
+def maxpool_numerical_grad_float32(dout, x, k, stride):
+    return central_differences(lambda v: float(np.sum(R.maxpool_forward(v, k, stride) * dout)), x)
+
+
+def batchnorm_numerical_grads_float32(dout, x, gamma, running_mean, running_var, eps, train):
+    def loss(x, gamma, beta):
+        out = R.batchnorm_forward(x, gamma, beta, running_mean, running_var, 0.1, eps, train)[0]
+        return float(np.sum(out * dout))
+    beta = np.zeros_like(gamma)
+    return (central_differences(lambda v: loss(v, gamma, beta), x), central_differences(lambda v: loss(x, v, beta), gamma),
+            central_differences(lambda v: loss(x, gamma, v), beta))
+
+
+# --- im2col and col2im -----------------------------------------------------------------------
+
+def im2col_loops(x, k, stride, layout="right"):
+    """A student's im2col with loops, and switches for the layout of its rows and columns."""
+    N, C, H, W = x.shape
+    Ho, Wo = (H - k) // stride + 1, (W - k) // stride + 1
+    cols = np.zeros((N, C * k * k, Ho * Wo), x.dtype)
+    for i in range(Ho):
+        for j in range(Wo):
+            window = x[:, :, i * stride:i * stride + k, j * stride:j * stride + k]      # (N, C, k, k)
+            if layout == "kernel first":
+                window = window.transpose(0, 2, 3, 1)
+            column = j * Ho + i if layout == "by column" else i * Wo + j
+            cols[:, :, column] = window.reshape(N, -1)
+    return cols.transpose(0, 2, 1) if layout == "rows" else cols
+
+
+def col2im_overwriting(cols, x_shape, k, stride):
+    N, C, H, W = x_shape
+    Ho, Wo = (H - k) // stride + 1, (W - k) // stride + 1
+    x = np.zeros(x_shape, cols.dtype)
+    for i in range(Ho):
+        for j in range(Wo):
+            x[:, :, i * stride:i * stride + k, j * stride:j * stride + k] = cols[:, :, i * Wo + j].reshape(N, C, k, k)
+    return x
+
+
+# --- LeNet -----------------------------------------------------------------------------------
+
+def lenet_counts(in_channels, image_size, width, count_buffers=False, count_biases=True):
+    c1, c2, h1, h2 = 6 * width, 16 * width, 120 * width, 84 * width
+    side = ((image_size // 2) - 4) // 2
+    conv = lambda c_in, c_out: c_out * c_in * 25 + (c_out if count_biases else 0)          # noqa: E731
+    fc = lambda n_in, n_out: n_out * n_in + (n_out if count_biases else 0)                 # noqa: E731
+    bn = lambda c: (4 if count_buffers else 2) * c                                          # noqa: E731
+    return np.array([conv(in_channels, c1), bn(c1), conv(c1, c2), bn(c2), fc(c2 * side * side, h1), fc(h1, h2),
+                     fc(h2, 10)])
+
+
+def lenet_bn_from(params, training):
+    model = lenet_bn(width=params["conv1.weight"].shape[0] // 6)
+    model.load_state_dict(params)
+    return model.train(training)
+
+
+def lenet_forward_in_training_mode(x, params):
+    return lenet_bn_from(params, training=True).forward(x)
+
+
+def saliency_with(x, targets, params, loss=False, training=False, mean=False):
+    model = lenet_bn_from(params, training)
+    logits = model.forward(x)
+    one_hot = np.eye(10, dtype=x.dtype)[targets]
+    if not loss:
+        return model.backward(one_hot)
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    dlogits = p / p.sum(axis=1, keepdims=True) - one_hot
+    return model.backward(dlogits / len(x) if mean else dlogits)
+
+
 def with_switches(fn, **switches):
     return lambda *args: fn(*args, **switches)
 
@@ -230,6 +337,24 @@ PLANTED = [
     ("adam_step", with_switches(adam_with, keep="v_hat"), {"corrected v"}),
     ("confusion_matrix", confusion_transposed, {"transposed"}),
     ("confusion_matrix", confusion_fancy_indexing, {"pairs once"}),
+    ("numerical_gradient", with_switches(central_differences, one_sided=True), {"one-sided"}),
+    ("numerical_gradient", with_switches(central_differences, restore=False), {"not restored"}),
+    ("numerical_gradient", with_switches(central_differences, span=1), {"half step"}),
+    ("numerical_dlogits", numerical_dlogits_float32, {"float32"}),
+    ("linear_numerical_grads", linear_numerical_grads_float32, {"float32"}),
+    ("conv_numerical_grads", conv_numerical_grads_float32, {"float32"}),
+    ("maxpool_numerical_grad", maxpool_numerical_grad_float32, {"float32"}),
+    ("batchnorm_numerical_grads", batchnorm_numerical_grads_float32, {"float32"}),
+    ("im2col", with_switches(im2col_loops, layout="rows"), {"windows as rows"}),
+    ("im2col", with_switches(im2col_loops, layout="kernel first"), {"rows kernel first"}),
+    ("im2col", with_switches(im2col_loops, layout="by column"), {"columns by column"}),
+    ("col2im", col2im_overwriting, {"overwritten"}),
+    ("lenet_parameter_counts", with_switches(lenet_counts, count_buffers=True), {"buffers"}),
+    ("lenet_parameter_counts", with_switches(lenet_counts, count_biases=False), {"no biases"}),
+    ("lenet_forward", lenet_forward_in_training_mode, {"training mode"}),
+    ("score_saliency", with_switches(saliency_with, training=True), {"training mode"}),
+    ("loss_saliency", with_switches(saliency_with, loss=True, training=True), {"training mode"}),
+    ("loss_saliency", with_switches(saliency_with, loss=True, mean=True), {"mean loss"}),
 ]
 
 
@@ -242,7 +367,6 @@ def test_every_named_mistake_is_planted_in_a_test():
     assert planted == {(e.name, m.name) for e in EXERCISES.values() for m in e.mistakes}
 
 
-@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
 @pytest.mark.parametrize("exercise, planted, names", PLANTED,
                          ids=[f"{e}-{'+'.join(sorted(n))}" for e, _, n in PLANTED])
 def test_check_names_the_cause_of_a_planted_mistake(exercise, planted, names, capsys):

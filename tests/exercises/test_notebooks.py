@@ -1,4 +1,5 @@
-"""The notebooks themselves: solutions pass every check, exercises run and say "not implemented yet"."""
+"""The notebooks themselves: solutions pass every check; exercises run, say "not implemented yet", and
+their planted bugs fail every hidden case."""
 import json
 import re
 
@@ -8,6 +9,7 @@ from nbclient import NotebookClient
 
 from .helpers import EXERCISES, SOLUTIONS
 from fmcnn.exercises import EXERCISES as REGISTRY, NOTEBOOKS
+from fmcnn.exercises.checker import run_cases
 
 CHECK = re.compile(r'^fmcnn\.check\("(\w+)", (\w+)\)$')
 
@@ -29,7 +31,8 @@ def test_solution_defines_each_function_then_checks_it(stem):
     for name in NOTEBOOKS[stem]:
         definition = next(i for i, s in enumerate(sources) if s.startswith(f"def {name}("))
         assert CHECK.match(sources[definition + 1].strip()).group(1) == name
-        assert "### BEGIN SOLUTION" in sources[definition] and '"""' in sources[definition]
+        assert "### BEGIN SOLUTION" in sources[definition] or "### BEGIN FIX" in sources[definition]
+        assert '"""' in sources[definition]
         assert f"({REGISTRY[name].points} point" in "".join(c.source for c in nb.cells if c.cell_type == "markdown")
 
 
@@ -39,7 +42,8 @@ def test_committed_solution_outputs_show_every_check_passed(stem):
     nb = nbformat.read(SOLUTIONS / f"{stem}.ipynb", as_version=4)
     for name, cell in check_cells(nb):
         n = len(REGISTRY[name].cases())
-        assert text_output(cell).startswith(f"{name}: all {n} cases passed."), name
+        verdict = "right." if REGISTRY[name].question else f"all {n} cases passed."
+        assert text_output(cell).startswith(f"{name}: {verdict}"), name
     assert not any(o.output_type == "error" for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
@@ -50,6 +54,25 @@ def test_exercise_runs_top_to_bottom_and_says_not_implemented(stem):
     checks = check_cells(nb)
     assert [name for name, _ in checks] == NOTEBOOKS[stem]
     for name, cell in checks:
-        assert text_output(cell).startswith(f"{name}: not implemented yet."), text_output(cell)
+        if REGISTRY[name].question:
+            verdict = "not answered yet."
+        elif stem == "debugging":                                  # a planted bug, not a stub
+            verdict = f"0 of {len(REGISTRY[name].cases())} cases passed."
+        else:
+            verdict = "not implemented yet."
+        assert text_output(cell).startswith(f"{name}: {verdict}"), text_output(cell)
     assert not any(o.output_type == "error" for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert json.loads(nbformat.writes(nb))                        # still a valid notebook
+
+
+def test_each_planted_bug_fails_every_hidden_case():
+    """Untouched, a debugging exercise earns nothing: its bug shows in every case the grader runs."""
+    nb = nbformat.read(EXERCISES / "debugging.ipynb", as_version=4)
+    namespace = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and not CHECK.match(cell.source.strip()):
+            exec(cell.source, namespace)
+    for name in NOTEBOOKS["debugging"]:
+        if not REGISTRY[name].question:
+            result = run_cases(REGISTRY[name], namespace[name], REGISTRY[name].cases(hidden=True))
+            assert [c.credit for c in result.cases] == [0.0] * len(result.cases), result.report()
