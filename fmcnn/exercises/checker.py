@@ -7,8 +7,11 @@ Typical use, in the cell after a function in an exercise notebook::
 prints one line per case (passed, or what differs: shape, dtype, the largest
 error and where, or the exception and the line of your code that raised it;
 and when a wrong output has the signature of a common mistake, its likely
-cause, e.g. "overwritten instead of accumulated") and returns a :class:`CheckResult`. The text depends only on the function's
-results, never on timings or memory addresses, so executed notebooks are stable.
+cause, e.g. "overwritten instead of accumulated") and returns a
+:class:`CheckResult`. For a concept question, ``fmcnn.check("q_receptive_field",
+q_receptive_field)`` prints one line: right, or not yet (never the answer).
+The text depends only on the function's results, never on timings or memory
+addresses, so executed notebooks are stable.
 """
 from dataclasses import dataclass, field
 
