@@ -79,3 +79,31 @@ def test_function_gets_copies_of_the_inputs():
 def test_not_callable():
     with pytest.raises(TypeError, match="must be your function"):
         check("relu_forward", 3)
+
+
+def test_a_question_says_right_or_not_yet_and_never_the_answer(capsys):
+    def q_receptive_field():
+        return 14
+
+    assert check("q_receptive_field", q_receptive_field).passed
+    assert capsys.readouterr().out == "q_receptive_field: right. Well done!\n"
+    for wrong, verdict in [(13, "not the right answer yet."), ([14, 14], "give a single number"),
+                           (None, "answer is None")]:
+        result = check("q_receptive_field", lambda: wrong)
+        out = capsys.readouterr().out
+        assert not result.passed and result.score == 0 and verdict in out and "14" not in out.replace("[14, 14]", "")
+
+    def q_receptive_field():
+        raise NotImplementedError
+
+    assert check("q_receptive_field", q_receptive_field).not_implemented
+    assert capsys.readouterr().out.startswith("q_receptive_field: not answered yet.")
+
+
+def test_overflow_warnings_stay_out_of_the_verdict(capsys, recwarn):
+    def softmax(z):
+        e = np.exp(z)                                             # overflows on the huge logits
+        return e / e.sum(axis=1, keepdims=True)
+
+    result = check("softmax", softmax)
+    assert result.n_passed == 4 and "inf" in capsys.readouterr().out and not recwarn.list
