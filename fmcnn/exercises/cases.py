@@ -389,7 +389,8 @@ def lenet_parameter_counts_cases(rng):
         ("grayscale images, a wider network", 1, int(rng.integers(20, 49)), int(rng.integers(2, 5))),
         ("color images", 3, int(rng.integers(20, 49)), int(rng.integers(1, 4))),
         ("an image size whose second pooling drops a row", int(rng.integers(1, 3)), int(rng.choice([30, 34, 38])), 1),
-        ("tiny images: fc1 sees a 1x1 grid", int(rng.integers(1, 4)), int(rng.choice([12, 13])), int(rng.integers(1, 4))),
+        ("tiny images: fc1 sees a 1x1 grid", int(rng.integers(1, 4)), int(rng.choice([12, 13])),
+         int(rng.integers(1, 4))),
     ]
     return [Case(f"{label}: {c} channel{'s' if c > 1 else ''}, {s}x{s}, width {w}", (c, s, w))
             for label, c, s, w in sizes]

@@ -231,7 +231,8 @@ def batchnorm_numerical_grads_float32(dout, x, gamma, running_mean, running_var,
         out = R.batchnorm_forward(x, gamma, beta, running_mean, running_var, 0.1, eps, train)[0]
         return float(np.sum(out * dout))
     beta = np.zeros_like(gamma)
-    return (central_differences(lambda v: loss(v, gamma, beta), x), central_differences(lambda v: loss(x, v, beta), gamma),
+    return (central_differences(lambda v: loss(v, gamma, beta), x),
+            central_differences(lambda v: loss(x, v, beta), gamma),
             central_differences(lambda v: loss(x, gamma, v), beta))
 
 

@@ -306,7 +306,8 @@ def oracle_col2im(cols, x_shape, k, stride):
 
 def oracle_adjoint_test(x, cols, k, stride):
     x64, cols64 = _f64(x, cols)
-    return float((oracle_im2col(x64, k, stride) * cols64).sum()), float((x64 * oracle_col2im(cols64, x.shape, k, stride)).sum())
+    return (float((oracle_im2col(x64, k, stride) * cols64).sum()),
+            float((x64 * oracle_col2im(cols64, x.shape, k, stride)).sum()))
 
 
 def oracle_lenet_parameter_counts(in_channels, image_size, width):
@@ -436,7 +437,8 @@ def _pool_check_verdicts():
     rng = np.random.default_rng(0)
     tied = np.zeros((2, 1, 2, 2))
     tied[:, :, 0, :] = 1.0                                          # two maxima in every window
-    inputs = {1: (rng.standard_normal((2, 1, 5, 5)), 3, 1), 2: (tied, 2, 2), 3: (rng.standard_normal((1, 2, 4, 4)), 2, 2)}
+    inputs = {1: (rng.standard_normal((2, 1, 5, 5)), 3, 1), 2: (tied, 2, 2),
+              3: (rng.standard_normal((1, 2, 4, 4)), 2, 2)}
     verdicts = {}
     for option, (x, k, s) in inputs.items():
         dout = rng.standard_normal(oracle_maxpool_forward(x, k, s).shape)
@@ -475,7 +477,8 @@ ANSWERS = {
     "q_central_difference_error": lambda: round(
         abs((np.sin(1 + 0.1) - np.sin(1 - 0.1)) / 0.2 - np.cos(1))
         / abs((np.sin(1 + 0.05) - np.sin(1 - 0.05)) / 0.1 - np.cos(1))),
-    "q_relu_kink": lambda: oracle_numerical_gradient(lambda v: float(oracle_relu_forward(v).sum()), np.zeros(1), 1e-3)[0],
+    "q_relu_kink": lambda: oracle_numerical_gradient(lambda v: float(oracle_relu_forward(v).sum()),
+                                                     np.zeros(1), 1e-3)[0],
     "q_conv_output_size": lambda: oracle_conv_forward(np.zeros((1, 1, 28, 28)), np.zeros((1, 1, 5, 5)),
                                                       np.zeros(1), 2, 1).shape[2],
     "q_im2col_size": lambda: oracle_im2col(np.zeros((1, 6, 14, 14)), 5, 1).size,
@@ -489,7 +492,8 @@ ANSWERS = {
     "q_adam_first_step": lambda: abs(oracle_adam_step(np.zeros(1), np.full(1, 0.003), np.zeros(1), np.zeros(1), 1,
                                                       0.001, 0.9, 0.999, 1e-8, 0.0)[0][0]),
     "q_constant_classifier": lambda: oracle_accuracy(np.tile(np.eye(10)[1], (1000, 1)), np.repeat(np.arange(10), 100)),
-    "q_confident_gradient": lambda: oracle_softmax_cross_entropy(np.log([[0.999, 0.0005, 0.0005]]), np.array([0]))[1][0, 0],
+    "q_confident_gradient": lambda: oracle_softmax_cross_entropy(np.log([[0.999, 0.0005, 0.0005]]),
+                                                                 np.array([0]))[1][0, 0],
     "q_gradcheck_meaning": _gradcheck_of_a_consistent_bug,
 }
 
