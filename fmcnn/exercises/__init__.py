@@ -1,7 +1,8 @@
 """Exercises that check themselves, and grading a whole class.
 
 - :func:`check` (also ``fmcnn.check``): run your function on the visible cases.
-- :data:`EXERCISES` / :data:`NOTEBOOKS`: the registry of graded functions.
+- :data:`EXERCISES` / :data:`NOTEBOOKS`: the registry of graded functions and concept questions;
+  :mod:`.mistakes` lists the common mistakes whose likely cause the check names.
 - ``fmcnn exercises generate``: build ``exercises/`` from ``solutions/`` (:mod:`.generate`).
 - ``fmcnn grade``: grade a folder of submissions in isolated processes (:mod:`.grade`).
 """

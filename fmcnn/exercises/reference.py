@@ -4,7 +4,9 @@ Each function has exactly the signature and return value the student's version
 must have (see the exercise notebooks for the full docstrings). Where the
 package has the same computation, the reference is the tested ``fmcnn.nn`` /
 ``fmcnn.optim`` / ``fmcnn.metrics`` code, so "your function passes" means "your
-function matches the library". No reference modifies its arguments.
+function matches the library". An exercise that estimates gradients
+numerically is judged against the exact gradients. A concept question's
+reference returns its answer, with how it follows. No reference modifies its arguments.
 """
 import numpy as np
 

@@ -1,9 +1,11 @@
-"""Every graded exercise, as data: name, notebook, points, reference, cases, outputs.
+"""Every graded exercise, as data: name, notebook, points, reference, cases, outputs, common mistakes.
 
 The notebook checker and the class grader both read this table, so they judge
 a function the same way. Visible cases (printed by ``fmcnn.check`` in the
 notebooks) and hidden cases (used for grades) come from the same generator with
-different seeds: same kinds of case, different sizes and values.
+different seeds: same kinds of case, different sizes and values. A concept
+question (:func:`question`) is an exercise too: a function of no argument that
+returns a number, with one case, the same visible and hidden.
 """
 import zlib
 from dataclasses import dataclass
