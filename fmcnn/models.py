@@ -27,16 +27,7 @@ def lenet_bn(seed=0, pretrained=False, width=1):
         raise ValueError(f"width must be a whole number >= 1, got {width!r}")
     if pretrained and width != 1:
         raise ValueError("pretrained weights exist only for width=1 (LeNet-BN itself).")
-    c1, c2, h1, h2 = 6 * width, 16 * width, 120 * width, 84 * width
-    rng = np.random.default_rng(seed)
-    model = Sequential(
-        Conv2D(1, c1, 5, padding=2, rng=rng), BatchNorm2D(c1), ReLU(), MaxPool2D(2),
-        Conv2D(c1, c2, 5, rng=rng), BatchNorm2D(c2), ReLU(), MaxPool2D(2),
-        Flatten(),
-        Linear(c2 * 25, h1, rng=rng), ReLU(),
-        Linear(h1, h2, rng=rng), ReLU(),
-        Linear(h2, 10, rng=rng),
-    )
+    model = _lenet(seed, width, batch_norm=True)
     if pretrained:
         from .checkpoint import load_checkpoint
 
@@ -46,3 +37,31 @@ def lenet_bn(seed=0, pretrained=False, width=1):
         load_checkpoint(PRETRAINED_PATH, model)
         model.eval()
     return model
+
+
+def lenet_plain(seed=0):
+    """LeNet-BN without its two BatchNorm2D layers (61,706 parameters): the network of the
+    batch-normalization and initialization experiments (chapters 7 and 8).
+
+    The same seed gives the same initial weights as ``lenet_bn(seed)``, layer for layer,
+    because BatchNorm draws no random numbers.
+    """
+    return _lenet(seed, 1, batch_norm=False)
+
+
+def _lenet(seed, width, batch_norm):
+    """The layers of LeNet, with or without a BatchNorm2D after each convolution."""
+    c1, c2, h1, h2 = 6 * width, 16 * width, 120 * width, 84 * width
+    rng = np.random.default_rng(seed)
+
+    def norm(channels):
+        return [BatchNorm2D(channels)] if batch_norm else []
+
+    return Sequential(
+        Conv2D(1, c1, 5, padding=2, rng=rng), *norm(c1), ReLU(), MaxPool2D(2),
+        Conv2D(c1, c2, 5, rng=rng), *norm(c2), ReLU(), MaxPool2D(2),
+        Flatten(),
+        Linear(c2 * 25, h1, rng=rng), ReLU(),
+        Linear(h1, h2, rng=rng), ReLU(),
+        Linear(h2, 10, rng=rng),
+    )

@@ -66,3 +66,12 @@ def test_width_multiplies_channels_and_hidden_units():
         lenet_bn(width=0)
     with pytest.raises(ValueError, match="pretrained"):
         lenet_bn(width=2, pretrained=True)
+
+
+def test_lenet_plain_is_lenet_bn_without_batch_norm_and_starts_from_the_same_weights():
+    from fmcnn.models import lenet_plain
+    plain, bn = lenet_plain(seed=3), lenet_bn(seed=3)
+    assert plain.names == [n for n in bn.names if not n.startswith("bn")]
+    assert plain.num_parameters() == 61_750 - 2 * (6 + 16)
+    for name, p in plain.named_parameters():
+        assert np.array_equal(p.data, dict(bn.named_parameters())[name].data), name
