@@ -37,6 +37,7 @@ class Mistake:
 
 # --- signatures --------------------------------------------------------------------------------
 
+
 def gives(wrong):
     """The output is what ``wrong(*args)`` computes: the reference with the mistake made on purpose."""
     return lambda got, expected, args, precision: close(got, wrong(*copy_args(args)), precision)
@@ -99,6 +100,7 @@ def empty_where_not_padded(got, expected, args, precision):
 
 # --- helpers for the signatures ----------------------------------------------------------------
 
+
 def overlap_mask(H, W, k, stride, padding=0):
     """(H, W) booleans: True where the pixel lies in two or more k x k windows of the padded input."""
     Ho, Wo = (H + 2 * padding - k) // stride + 1, (W + 2 * padding - k) // stride + 1
@@ -112,7 +114,6 @@ def overlap_mask(H, W, k, stride, padding=0):
 def pool_gradient_to(dout, x, k, stride, chosen):
     """Max pooling's dx if each window's gradient went to the inputs ``chosen(window, its max)``
     (booleans, shape (N, C, k, k)), added up over windows."""
-    N, C, H, W = x.shape
     dx = np.zeros_like(x)
     for i in range(dout.shape[2]):
         for j in range(dout.shape[3]):
@@ -179,6 +180,15 @@ SOFTMAX_CROSS_ENTROPY = (
     Mistake("overflow", "dlogits", "inf or nan: exp overflowed (see the softmax exercise)", not_finite),
 )
 
+NUMERICAL_GRADIENT = (
+    Mistake("one-sided", "grad", "a one-sided difference (f(x + h) - f(x)) / h: its error shrinks like h, "
+            "a central difference's like h^2", gives(_one_sided)),
+    Mistake("not restored", "grad", "x was not restored after each entry's turn, so the later entries were "
+            "measured at a point already moved", gives(_not_restored)),
+    Mistake("half step", "grad", "twice too large: x - h and x + h are 2h apart", scaled_by(lambda f, x, h: 2)),
+)
+
+
 LINEAR_FORWARD = (
     Mistake("no bias", "out", "the bias is missing", gives(lambda x, w, b: x @ w.T)),
 )
@@ -203,6 +213,35 @@ CONV_FORWARD = (
             gives(lambda x, w, b, s, p: R.conv_forward(x, np.ascontiguousarray(w[:, :, ::-1, ::-1]), b, s, p))),
     Mistake("no bias", "out", "the bias is missing", gives(lambda x, w, b, s, p: R.conv_forward(x, w, 0 * b, s, p))),
 )
+
+
+def _rows_kernel_first(x, k, stride):
+    cols = R.im2col(x, k, stride)
+    N, C = x.shape[:2]
+    return cols.reshape(N, C, k, k, -1).transpose(0, 2, 3, 1, 4).reshape(cols.shape)
+
+
+def _columns_by_column(x, k, stride):
+    cols = R.im2col(x, k, stride)
+    Ho, Wo = (x.shape[2] - k) // stride + 1, (x.shape[3] - k) // stride + 1
+    return cols.reshape(*cols.shape[:2], Ho, Wo).transpose(0, 1, 3, 2).reshape(cols.shape)
+
+
+IM2COL = (
+    Mistake("windows as rows", "cols", "one row per window: here each window is a column, (N, C * k * k, "
+            "Ho * Wo), so that w.reshape(O, -1) @ cols is the output", transposed((0, 2, 1))),
+    Mistake("rows kernel first", "cols", "the rows are ordered (kernel row, kernel column, channel): they must "
+            "follow w.reshape(O, -1), whose channel axis comes first", gives(_rows_kernel_first)),
+    Mistake("columns by column", "cols", "the columns go down the output's columns first: output positions "
+            "go row by row, (i, j) in row-major order", gives(_columns_by_column)),
+)
+
+COL2IM = (
+    Mistake("overwritten", "x", "wrong where windows overlap: a pixel in several windows gets the sum of their "
+            "columns' entries. Were they overwritten (=) instead of accumulated (+=)?",
+            wrong_where(lambda cols, x_shape, k, s: overlap_mask(x_shape[2], x_shape[3], k, s))),
+)
+
 
 CONV_BACKWARD = (
     Mistake("padding kept", "dx", "dx still has the padding border: the padded zeros are not inputs, so dx "
@@ -271,6 +310,31 @@ BATCHNORM_BACKWARD = (
             "position", sums_over_wrong_axes(lambda dout, *rest: dout, (0, 2, 3))),
 )
 
+
+def _counts_with(in_channels, image_size, width, buffers=False, biases=True):
+    """LeNet's parameter counts, also counting BatchNorm's buffers, or without the biases of the
+    convolutions and fully connected layers (BatchNorm's beta is called "bias" too, and stays)."""
+    def counted(layer, name):
+        return (buffers or not name.startswith("running")) and (biases or name != "bias" or layer.startswith("bn"))
+    return np.array([sum(int(np.prod(shape)) for name, shape in arrays.items() if counted(layer, name))
+                     for layer, arrays in R.lenet_shapes(in_channels, image_size, width).items()])
+
+
+LENET_PARAMETER_COUNTS = (
+    Mistake("buffers", "counts", "BatchNorm's running mean and variance were counted: they are buffers, "
+            "statistics of the data, not trained parameters", gives(lambda *a: _counts_with(*a, buffers=True))),
+    Mistake("no biases", "counts", "the biases are missing: every convolution and fully connected layer has "
+            "one per output (filter or unit)", gives(lambda *a: _counts_with(*a, biases=False))),
+)
+
+TRAINING_MODE = ("BatchNorm normalized with this batch's statistics: in evaluation mode (model.eval()) it uses "
+                 "its running statistics, so an image's result does not depend on the rest of the batch")
+
+LENET_FORWARD = (
+    Mistake("training mode", "logits", TRAINING_MODE,
+            gives(lambda x, params: R.lenet_from_params(params, training=True).forward(x))),
+)
+
 SGD_MOMENTUM_STEP = (
     Mistake("no weight decay", "w", "weight decay is missing: it adds weight_decay * w to the gradient",
             gives(lambda w, dw, v, lr, mom, wd: R.sgd_momentum_step(w, dw, v, lr, mom, 0.0)[0])),
@@ -306,68 +370,6 @@ CONFUSION_MATRIX = (
             "predictions", transposed()),
     Mistake("pairs once", "counts", "a (true, predicted) pair that occurs several times was counted once: "
             "`counts[y_true, y_pred] += 1` adds only once at a repeated position", gives(_count_pairs_once)),
-)
-
-
-NUMERICAL_GRADIENT = (
-    Mistake("one-sided", "grad", "a one-sided difference (f(x + h) - f(x)) / h: its error shrinks like h, "
-            "a central difference's like h^2", gives(_one_sided)),
-    Mistake("not restored", "grad", "x was not restored after each entry's turn, so the later entries were "
-            "measured at a point already moved", gives(_not_restored)),
-    Mistake("half step", "grad", "twice too large: x - h and x + h are 2h apart", scaled_by(lambda f, x, h: 2)),
-)
-
-
-def _rows_kernel_first(x, k, stride):
-    cols = R.im2col(x, k, stride)
-    N, C = x.shape[:2]
-    return cols.reshape(N, C, k, k, -1).transpose(0, 2, 3, 1, 4).reshape(cols.shape)
-
-
-def _columns_by_column(x, k, stride):
-    cols = R.im2col(x, k, stride)
-    Ho, Wo = (x.shape[2] - k) // stride + 1, (x.shape[3] - k) // stride + 1
-    return cols.reshape(*cols.shape[:2], Ho, Wo).transpose(0, 1, 3, 2).reshape(cols.shape)
-
-
-IM2COL = (
-    Mistake("windows as rows", "cols", "one row per window: here each window is a column, (N, C * k * k, "
-            "Ho * Wo), so that w.reshape(O, -1) @ cols is the output", transposed((0, 2, 1))),
-    Mistake("rows kernel first", "cols", "the rows are ordered (kernel row, kernel column, channel): they must "
-            "follow w.reshape(O, -1), whose channel axis comes first", gives(_rows_kernel_first)),
-    Mistake("columns by column", "cols", "the columns go down the output's columns first: output positions "
-            "go row by row, (i, j) in row-major order", gives(_columns_by_column)),
-)
-
-COL2IM = (
-    Mistake("overwritten", "x", "wrong where windows overlap: a pixel in several windows gets the sum of their "
-            "columns' entries. Were they overwritten (=) instead of accumulated (+=)?",
-            wrong_where(lambda cols, x_shape, k, s: overlap_mask(x_shape[2], x_shape[3], k, s))),
-)
-
-
-def _counts_with(in_channels, image_size, width, buffers=False, biases=True):
-    """LeNet's parameter counts, also counting BatchNorm's buffers, or without the biases of the
-    convolutions and fully connected layers (BatchNorm's beta is called "bias" too, and stays)."""
-    def counted(layer, name):
-        return (buffers or not name.startswith("running")) and (biases or name != "bias" or layer.startswith("bn"))
-    return np.array([sum(int(np.prod(shape)) for name, shape in arrays.items() if counted(layer, name))
-                     for layer, arrays in R.lenet_shapes(in_channels, image_size, width).items()])
-
-
-LENET_PARAMETER_COUNTS = (
-    Mistake("buffers", "counts", "BatchNorm's running mean and variance were counted: they are buffers, "
-            "statistics of the data, not trained parameters", gives(lambda *a: _counts_with(*a, buffers=True))),
-    Mistake("no biases", "counts", "the biases are missing: every convolution and fully connected layer has "
-            "one per output (filter or unit)", gives(lambda *a: _counts_with(*a, biases=False))),
-)
-
-TRAINING_MODE = ("BatchNorm normalized with this batch's statistics: in evaluation mode (model.eval()) it uses "
-                 "its running statistics, so an image's result does not depend on the rest of the batch")
-
-LENET_FORWARD = (
-    Mistake("training mode", "logits", TRAINING_MODE,
-            gives(lambda x, params: R.lenet_from_params(params, training=True).forward(x))),
 )
 
 SCORE_SALIENCY = (
