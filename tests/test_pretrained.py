@@ -39,7 +39,11 @@ def test_the_command_that_produced_the_weights_is_recorded():
     meta = load_checkpoint(PRETRAINED_PATH, lenet_bn())
     assert rec["command"].startswith("fmcnn train ") and "--recipe full" in rec["command"]
     assert meta["command"] == rec["command"] and meta["step"] == rec["steps"] == meta["config"]["steps"]
-    # The same run, evaluated by scripts/reproduce_results.py, gives the same figure.
+    # The weights were trained by the layered model (their config predates the `fused` option),
+    # results/course_full.json by today's default, the fused network: the same command, so the
+    # same figure up to float32 rounding, which moves a 30-epoch run's accuracy by thousandths.
+    assert "fused" not in meta["config"]
     full = json.loads((RESULTS / "course_full.json").read_text())
     run = next(r for r in full["runs"] if r["command"] == rec["command"])
-    assert run["final_test_accuracy"] == rec["test_accuracy"]
+    assert run["config"]["fused"] is True
+    assert abs(run["final_test_accuracy"] - rec["test_accuracy"]) < 0.005
