@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..gradcheck import _restoring_buffers
 from ..nn import softmax
 
 
@@ -27,7 +28,8 @@ class Recording:
         objective: ``"loss"`` or ``"score"`` (see :func:`record`).
         values: the objective of each example, (N,).
         grads: ``{name: d objective / d(output of that layer)}``, same shapes as ``activations``.
-        input_grad: d objective / d input, same shape as ``input`` (the saliency map).
+        input_grad: d objective / d input, same shape as ``input`` (the saliency map);
+            None if the first layer skips it (``Conv2D.input_grad = False``, as in training).
     """
 
     names: list
@@ -55,7 +57,7 @@ class Recording:
         return self.grads[name][i]
 
 
-def record(model, x, targets=None, objective="loss", backward=True, mode="eval"):
+def record(model, x, targets=None, objective="loss", backward=True, mode="eval", restore=True):
     """Run ``model`` on ``x`` layer by layer, recording activations and gradients.
 
     Args:
@@ -71,10 +73,14 @@ def record(model, x, targets=None, objective="loss", backward=True, mode="eval")
         backward: also run the backward pass (``grads``, ``input_grad``).
         mode: ``"eval"`` (BatchNorm uses its running statistics, the usual way to
             look at a trained network) or ``"train"`` (batch statistics).
-
-    The model is left as it was: its train/eval mode is restored, and the
-    parameter gradients that the backward pass adds are removed again, so
-    recording in the middle of training changes nothing.
+        restore: leave the model as it was (the default): its train/eval mode is
+            restored, the parameter gradients that the backward pass adds are
+            removed again and, in ``"train"`` mode, so are the updates of BatchNorm's
+            running statistics, so recording in the middle of training changes
+            nothing. ``False`` keeps the gradients (of the *summed* objective) and the
+            running statistics, so that the recording is also the forward and backward
+            pass of a training step (:func:`fmcnn.viz.diagnostics.trace_training`);
+            the train/eval mode is restored either way.
 
     Returns:
         a :class:`Recording`.
@@ -86,7 +92,8 @@ def record(model, x, targets=None, objective="loss", backward=True, mode="eval")
     x = np.asarray(x)
     was_training = model.training
     model.train(mode == "train")
-    saved_grads = [p.grad.copy() for p in model.parameters()] if backward else None
+    saved_grads = [p.grad.copy() for p in model.parameters()] if backward and restore else None
+    restore_buffers = _restoring_buffers(model) if restore else None
     try:
         names = list(model.names)
         activations = {}
@@ -114,11 +121,13 @@ def record(model, x, targets=None, objective="loss", backward=True, mode="eval")
             for name, layer in reversed(list(model.named_layers())):
                 rec.grads[name] = g.copy()     # a copy: a backward pass may modify its argument in place
                 g = layer.backward(g)
-            rec.input_grad = g.copy()
+            rec.input_grad = None if g is None else g.copy()   # None: conv1.input_grad = False, as in training
             rec.grads = {name: rec.grads[name] for name in names}   # in forward order
     finally:
         model.train(was_training)
-        if backward:
+        if restore:
+            restore_buffers()
+        if saved_grads is not None:
             for p, saved in zip(model.parameters(), saved_grads):
                 p.grad[...] = saved
     return rec

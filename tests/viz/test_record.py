@@ -105,3 +105,32 @@ def test_bad_arguments():
         record(model, inputs(1), objective="accuracy")
     with pytest.raises(ValueError, match="mode"):
         record(model, inputs(1), mode="test")
+
+
+def test_train_mode_leaves_the_running_statistics_as_they_were():
+    model = lenet_bn(seed=0).train()
+    before = model.state_dict()
+    record(model, inputs(8), np.arange(8), mode="train")
+    assert all(np.array_equal(before[n], v) for n, v in model.state_dict().items())
+
+
+def test_without_restore_a_recording_is_the_forward_and_backward_pass_of_a_training_step():
+    x, y = inputs(8), np.arange(8)
+    model, reference = lenet_bn(seed=0).eval(), lenet_bn(seed=0).train()
+    record(model, x, y, mode="train", restore=False)
+    loss_fn = SoftmaxCrossEntropy()
+    loss_fn.forward(reference.forward(x), y)
+    reference.backward(loss_fn.backward())
+    for (name, p), q in zip(model.named_parameters(), reference.parameters()):
+        # record differentiates the summed loss: N times the gradient of the mean loss
+        assert np.allclose(p.grad / len(x), q.grad, rtol=1e-4, atol=1e-6), name
+    for (name, a), (_, b) in zip(model.named_buffers(), reference.named_buffers()):
+        assert np.allclose(a, b, rtol=1e-6), name   # running statistics updated by the batch
+    assert not model.training                       # the mode is restored either way
+
+
+def test_no_input_gradient_when_the_first_layer_skips_it():
+    model = lenet_bn(seed=0)
+    model["conv1"].input_grad = False
+    rec = record(model, inputs(2))
+    assert rec.input_grad is None and rec.grads["conv1"].shape == (2, 6, 28, 28)
