@@ -12,7 +12,9 @@ the process sees:
 - writable: its own job folder (a fresh temporary folder, bound at the same
   path as outside, since the grader reads the results from it after the
   process ended); everything else is a read-only, empty file system;
-- a new ``/dev`` (null, zero, random...) and a ``/proc`` of its own processes;
+- a new ``/dev`` (null, zero, random...) and a ``/proc`` of its own processes,
+  both read-only (so no kernel setting in ``/proc/sys`` can be changed, even
+  when the grader runs as root);
 - its own network namespace, with a loopback interface of its own and no
   other: no network, and the machine's 127.0.0.1 is not its 127.0.0.1;
 - its own process namespace, in which the runner is process 1
@@ -104,9 +106,12 @@ class Sandbox:
             args += ["--ro-bind-try", path, path]
         for path, source in self.folders.items():
             args += ["--ro-bind", source, path]
-        # Mount points first, then / and /dev made read-only: the job folder is the one place to write.
+        # Mount points first, then /, /dev and /proc made read-only: the job folder is the one place to
+        # write. /proc above all: bwrap (0.8) leaves /proc/sys writable, so under a grader run as root
+        # student code could change the machine's kernel settings (vm.overcommit_memory, for one).
         args += ["--dev", "/dev", "--proc", "/proc", "--bind", workdir, workdir,
-                 "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", workdir, "--", *command]
+                 "--remount-ro", "/dev", "--remount-ro", "/proc", "--remount-ro", "/", "--chdir", workdir,
+                 "--", *command]
         return args
 
     def visible(self, path):

@@ -1,7 +1,7 @@
 """A hostile class for tests/exercises/test_sandbox.py: students whose notebooks attack the grader.
 
 Every hostile student hands in one notebook, a copy of ``solutions/10_metrics.ipynb``
-(accuracy and confusion_matrix, 3 points) with a last code cell that attacks. Without the
+(accuracy and confusion_matrix) with a last code cell that attacks. Without the
 sandbox each attack does its damage (the resource attacks are stopped by the runner's
 limits, in both modes); in the sandbox each costs at most that student's own points.
 
@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .helpers import SOLUTIONS, add_code_cell
+from fmcnn.exercises import EXERCISES, NOTEBOOKS
 
 NOTEBOOK = "10_metrics"
-POINTS = {"accuracy": 1, "confusion_matrix": 2}
+POINTS = {name: EXERCISES[name].points for name in NOTEBOOKS[NOTEBOOK]}     # accuracy 1, confusion_matrix 2
 SPAWNED = 2000                                   # processes started by the fork_many attack
 
 ATTACKS = {

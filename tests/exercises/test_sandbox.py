@@ -10,6 +10,8 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import uuid
@@ -21,6 +23,7 @@ from .hostile import ATTACKS, HONEST, NOTEBOOK, POINTS, SPAWNED, HostileClass
 from .test_grade import feedback, scores
 from fmcnn.cli import main
 from fmcnn.exercises import EXERCISES as REGISTRY
+from fmcnn.exercises import TOTAL_POINTS
 from fmcnn.exercises import grade
 from fmcnn.exercises.grade import grade_class, grade_notebook, hidden_answers
 from fmcnn.exercises.sandbox import Sandbox, SandboxError
@@ -123,7 +126,7 @@ def snapshot(root, skip):
 
 def handed_in_feedback(out, student):
     """The part of a student's feedback about the notebook they handed in (the others are missing)."""
-    return feedback(out, student).split(f"## {NOTEBOOK}.ipynb")[1]
+    return feedback(out, student).split(f"## {NOTEBOOK}.ipynb")[1].split("\n## ")[0]
 
 
 def assert_stopped_by_limits(out):
@@ -132,7 +135,7 @@ def assert_stopped_by_limits(out):
     assert "raised MemoryError" in feedback(out, "big_alloc")
     assert "raised OSError: [Errno 27] File too large" in feedback(out, "big_output")   # the stderr gigabyte
     for student in ("big_file", "big_alloc", "big_output"):
-        assert f"Total: 3 / 50 points." in feedback(out, student)
+        assert f"Total: {sum(POINTS.values())} / {TOTAL_POINTS} points." in feedback(out, student)
 
 
 def test_the_sandbox_stops_every_attack_of_a_hostile_class(hostile, handed_in):
@@ -145,7 +148,7 @@ def test_the_sandbox_stops_every_attack_of_a_hostile_class(hostile, handed_in):
         assert sleeping(hostile_class.sleeper) == [] and sleeping(hostile_class.many) == []
         assert "Notes:" not in handed_in_feedback(out, "sleeper") + handed_in_feedback(out, "fork_many")
 
-    assert scores(outs[0]) == expected_scores(students)              # honest or not, 3 points each
+    assert scores(outs[0]) == expected_scores(students)              # honest or not, full marks
     files = ["grades.csv", "totals.csv"] + [f"feedback/{s}.md" for s in students]
     assert sorted(str(p.relative_to(outs[0])) for p in outs[0].rglob("*") if p.is_file()) == sorted(files)
     assert filecmp.cmpfiles(outs[0], outs[1], files, shallow=False) == (files, [], [])
@@ -193,6 +196,29 @@ def test_a_crash_in_the_sandbox_is_reported_with_its_signal(tmp_path):
     result = grade_notebook(path, NOTEBOOK, hidden_answers(list(POINTS)), timeout=TIMEOUT, sandbox=sandbox)
     assert any("killed by signal 11 (SIGSEGV: crash) during code cell 2" in note for note in result.notes), \
         result.notes
+
+
+KERNEL_SETTINGS = ["/proc/sys/vm/overcommit_memory", "/proc/sys/kernel/core_pattern", "/proc/sys/vm/drop_caches"]
+# Opens each for writing, writes nothing, and prints what the opening gave.
+OPEN_FOR_WRITING = f"""
+import os
+for path in {KERNEL_SETTINGS!r}:
+    try:
+        os.close(os.open(path, os.O_WRONLY))
+        print("opened")
+    except OSError as e:
+        print(os.strerror(e.errno))
+"""
+
+
+def test_the_sandbox_cannot_change_the_kernels_settings(tmp_path):
+    sandbox = Sandbox.find()
+    command = sandbox.wrap(str(tmp_path), [sys.executable, "-I", "-c", OPEN_FOR_WRITING])
+    result = subprocess.run(command, env=grade._child_env(str(tmp_path)), capture_output=True, text=True)
+    assert result.stdout.split("\n")[:-1] == ["Read-only file system"] * len(KERNEL_SETTINGS), result
+    if os.geteuid() == 0:                        # without the sandbox, a grader run as root could
+        result = subprocess.run([sys.executable, "-I", "-c", OPEN_FOR_WRITING], capture_output=True, text=True)
+        assert result.stdout.split("\n")[:-1] == ["opened"] * len(KERNEL_SETTINGS), result
 
 
 def test_the_sandbox_binds_only_what_the_child_needs(tmp_path):
