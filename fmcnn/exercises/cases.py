@@ -197,12 +197,15 @@ def linear_numerical_grads_cases(rng):
     return _estimate_cases([Case(label, (dout, x, w, b)) for label, x, w, b, dout in _linear_cases(rng)])
 
 
-def _relu_cases(rng):
+def _relu_cases(rng, zeros=True):
+    """(label, x). With zeros=False the first case has random values instead of exact zeros, at which
+    a numerical derivative measures half of each side."""
     n, d = int(rng.integers(3, 6)), int(rng.integers(4, 8))
     with_zeros = np.round(_normal(rng, (n, d)) * 2) / 2          # multiples of 0.5: many exact zeros
     with_zeros[0, 0] = 0.0
     return [
-        ("values with exact zeros, where the gradient is 0", with_zeros),
+        ("values with exact zeros, where the gradient is 0", with_zeros) if zeros else
+        ("random values", _normal(rng, (n, d))),
         ("float32 feature map", _normal(rng, (2, 3, n, d), F32)),
         ("all negative", -np.abs(_normal(rng, (n, d))) - 0.1),
     ]
@@ -217,6 +220,12 @@ def relu_backward_cases(rng):
     """Args (dout, x)."""
     return [Case(f"{label}: x {shape_str(x.shape)} {x.dtype}", (_normal(rng, x.shape, x.dtype), x))
             for label, x in _relu_cases(rng)]
+
+
+def relu_numerical_grad_cases(rng):
+    """Args (dout, x), x without exact zeros; the estimate is compared with the exact gradient."""
+    return _estimate_cases([Case(f"{label}: x {shape_str(x.shape)} {x.dtype}", (_normal(rng, x.shape, x.dtype), x))
+                            for label, x in _relu_cases(rng, zeros=False)])
 
 
 # --- 04_conv_forward and 05_conv_backward ----------------------------------------------------

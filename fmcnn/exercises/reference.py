@@ -100,6 +100,11 @@ def relu_backward(dout, x):
     return dout * (x > 0)
 
 
+def relu_numerical_grad(dout, x):
+    """Numerical dx of sum(max(x, 0) * dout); the answer: exact, float64 (x has no exact zeros)."""
+    return relu_backward(*_float64(dout, x))
+
+
 # --- 04_conv_forward and 05_conv_backward ----------------------------------------------------
 
 def _conv(w, b, stride, padding):

@@ -104,6 +104,8 @@ EXERCISES = {e.name: e for e in [
     Exercise("relu_forward", "03_linear_relu", 1, R.relu_forward, C.relu_forward_cases, _SAME),
     Exercise("relu_backward", "03_linear_relu", 1, R.relu_backward, C.relu_backward_cases, {"dx": "same"},
              M.RELU_BACKWARD),
+    Exercise("relu_numerical_grad", "03_linear_relu", 1, R.relu_numerical_grad, C.relu_numerical_grad_cases,
+             {"dx": "float"}, M.float32_estimates("dx")),
     question(R.q_relu_kink, "03_linear_relu"),
     Exercise("conv_forward_naive", "04_conv_forward", 4, R.conv_forward_naive, C.conv_forward_cases, _SAME,
              M.CONV_FORWARD),

@@ -216,6 +216,10 @@ def linear_numerical_grads_float32(dout, x, w, b):
             central_differences(lambda v: loss(x, w, v), b))
 
 
+def relu_numerical_grad_float32(dout, x):
+    return central_differences(lambda v: float(np.sum(np.maximum(v, 0) * dout)), x)
+
+
 def conv_numerical_grads_float32(dout, x, w, b, stride, padding):
     loss = lambda x, w, b: float(np.sum(R.conv_forward(x, w, b, stride, padding) * dout))    # noqa: E731
     return (central_differences(lambda v: loss(v, w, b), x), central_differences(lambda v: loss(x, v, b), w),
@@ -343,6 +347,7 @@ PLANTED = [
     ("numerical_gradient", with_switches(central_differences, span=1), {"half step"}),
     ("numerical_dlogits", numerical_dlogits_float32, {"float32"}),
     ("linear_numerical_grads", linear_numerical_grads_float32, {"float32"}),
+    ("relu_numerical_grad", relu_numerical_grad_float32, {"float32"}),
     ("conv_numerical_grads", conv_numerical_grads_float32, {"float32"}),
     ("maxpool_numerical_grad", maxpool_numerical_grad_float32, {"float32"}),
     ("batchnorm_numerical_grads", batchnorm_numerical_grads_float32, {"float32"}),

@@ -34,7 +34,7 @@ def kind(label):
 
 def test_at_least_twenty_six_graded_functions_and_a_question_in_every_notebook():
     assert len(FUNCTIONS) >= 26
-    assert TOTAL_POINTS == sum(e.points for e in EXERCISES.values()) == 93
+    assert TOTAL_POINTS == sum(e.points for e in EXERCISES.values()) == 94
     assert all(e.points > 0 for e in EXERCISES.values())
     assert list(NOTEBOOKS) == ["01_data", "02_softmax", "03_linear_relu", "04_conv_forward", "05_conv_backward",
                                "06_pooling", "07_batchnorm", "08_lenet", "09_optimizers", "10_metrics",
@@ -264,6 +264,10 @@ def oracle_numerical_dlogits(logits, labels):
 
 def oracle_linear_numerical_grads(dout, x, w, b):
     return oracle_linear_backward(*_f64(dout, x, w))
+
+
+def oracle_relu_numerical_grad(dout, x):
+    return oracle_relu_backward(*_f64(dout, x))
 
 
 def oracle_conv_numerical_grads(dout, x, w, b, stride, padding):
