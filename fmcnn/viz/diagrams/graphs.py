@@ -103,9 +103,9 @@ def plot_mlp_graph():
     check_mlp_messages()
     fig, ax = canvas(10, 3.4)
     _draw_graph(ax, MLP_NODES, MLP_EDGES, {})
-    ax.text(-0.4, 3.75, "$P = \\mathrm{softmax}(s)$, $Y$: one-hot labels, $N$: batch size, "
-            "$\\sum_n$: sum over the batch", ha="left", va="center", fontsize=FONT - 1, color=INK)
-    _legend(ax, 6.9, 3.75)
+    ax.text(-0.4, 3.75, "CE: softmax cross-entropy, $P = \\mathrm{softmax}(s)$, $Y$: one-hot labels, "
+            "$N$: batch size, $\\sum_n$: over the batch", ha="left", va="center", fontsize=FONT - 1, color=INK)
+    _legend(ax, 7.6, 3.75)
     return fit(fig, ax, -0.5, -0.05, 11.5, 4.0)
 
 
@@ -186,8 +186,8 @@ def plot_batchnorm_graph():
     _draw_graph(ax, BN_NODES, BN_EDGES, BN_SUMS)
     ax.text(-0.4, 3.35, r"$dz = \partial L/\partial z$; bars and $\sum$ run over the $m$ values of a channel "
             "(N, H, W)", ha="left", va="center", fontsize=FONT - 1, color=INK)
-    _legend(ax, 5.2, 3.35, fan_out=True)
-    return fit(fig, ax, -0.5, -0.6, 11.1, 3.6)
+    _legend(ax, 5.5, 3.35, fan_out=True)
+    return fit(fig, ax, -0.5, -0.6, 11.4, 3.6)
 
 
 # -- drawing ------------------------------------------------------------------------------------
