@@ -14,6 +14,7 @@ import pytest
 
 from .helpers import EXERCISES, SOLUTIONS, add_code_cell, copy_folder, edit_code
 from fmcnn.exercises import EXERCISES as REGISTRY
+from fmcnn.exercises import NOTEBOOKS, TOTAL_POINTS
 from fmcnn.exercises.grade import (GradeError, NotebookError, grade_class, grade_notebook, hidden_answers,
                                    read_code_cells)
 
@@ -37,6 +38,11 @@ out = pathlib.Path({out!r})                            # the out dir, "guessed" 
 (out / "feedback" / "tamper.md").write_text("perfect")
 (out / "feedback" / "zz_fake.md").write_text("fake")
 '''
+
+
+def lost(*notebooks):
+    """{exercise: 0} for every exercise of ``notebooks``."""
+    return {name: 0 for notebook in notebooks for name in NOTEBOOKS[notebook]}
 
 
 def build_class(root, out):
@@ -83,14 +89,14 @@ def build_class(root, out):
     s = student("tamper", EXERCISES)
     add_code_cell(s / "01_data.ipynb", TAMPER.format(out=str(out)))
 
-    # Invalid JSON, a missing notebook, a renamed function.
-    s = student("broken", SOLUTIONS, parse_idx=0, softmax=0, softmax_cross_entropy=0, accuracy=0)
+    # Invalid JSON, a missing notebook (every exercise of both scores 0), a renamed function.
+    s = student("broken", SOLUTIONS, **lost("01_data", "02_softmax"), accuracy=0)
     (s / "01_data.ipynb").write_text((s / "01_data.ipynb").read_text()[:500])
     (s / "02_softmax.ipynb").unlink()
     edit_code(s / "10_metrics.ipynb", "def accuracy(", "def my_accuracy(")
 
     # The process dies in the pooling notebook; a cell that runs out of memory is only a note.
-    s = student("crash", SOLUTIONS, maxpool_forward=0, maxpool_backward=0)
+    s = student("crash", SOLUTIONS, **lost("06_pooling"))
     add_code_cell(s / "06_pooling.ipynb", "import os\nos._exit(3)", index=2)
     add_code_cell(s / "10_metrics.ipynb", "import numpy as np\nhuge = np.ones(2 ** 29)  # 4 GiB > --memory-mb 2048", index=2)
     return expected
@@ -134,19 +140,23 @@ def test_grades_csv_layout_and_totals(graded):
     assert [(r["student"], r["exercise"]) for r in rows] == [(s, e) for s in sorted(expected) for e in FULL]
     assert all(int(r["max_score"]) == FULL[r["exercise"]] for r in rows)
     totals = {r["student"]: (float(r["score"]), float(r["max_score"])) for r in read_rows(out / "totals.csv")}
-    assert totals == {s: (sum(e.values()), 50.0) for s, e in expected.items()}
-    assert totals["complete"] == (50, 50) and totals["blank"] == (0, 50)
+    assert totals == {s: (sum(e.values()), float(TOTAL_POINTS)) for s, e in expected.items()}
+    assert totals["complete"] == (TOTAL_POINTS, TOTAL_POINTS) and totals["blank"] == (0, TOTAL_POINTS)
 
 
 def test_blank_submission_says_not_implemented(graded):
     text = feedback(graded[1], "blank")
-    assert text.count("not implemented yet") == len(FULL)
-    assert "Total: 0 / 50 points." in text
+    # Every exercise is a stub but the debugging notebook's functions, which run with planted bugs.
+    verdicts = {line.split("**")[1]: line for line in text.splitlines() if line.startswith("- **")}
+    assert set(verdicts) == set(FULL)
+    running = {name for name, line in verdicts.items() if "not implemented yet" not in line}
+    assert running and running <= set(NOTEBOOKS["debugging"])
+    assert f"Total: 0 / {TOTAL_POINTS} points." in text
 
 
 def test_complete_submission_feedback_has_no_notes(graded):
     text = feedback(graded[1], "complete")
-    assert "Total: 50 / 50 points." in text
+    assert f"Total: {TOTAL_POINTS} / {TOTAL_POINTS} points." in text
     assert "Notes:" not in text and "- case " not in text
 
 
@@ -193,7 +203,7 @@ def test_regrading_one_student_leaves_the_others_unchanged(graded, tmp_path):
         if student != "padding_bug":
             assert filecmp.cmp(out / "feedback" / f"{student}.md", out2 / "feedback" / f"{student}.md", shallow=False)
     totals = {r["student"]: r["score"] for r in read_rows(out2 / "totals.csv")}
-    assert totals["padding_bug"] == "50" and totals["no_bias_grad"] == "48"
+    assert totals["padding_bug"] == str(TOTAL_POINTS) and totals["no_bias_grad"] == str(TOTAL_POINTS - 2)
 
 
 def test_grading_the_same_folder_twice_gives_identical_files(tmp_path):
@@ -201,7 +211,7 @@ def test_grading_the_same_folder_twice_gives_identical_files(tmp_path):
     for name in ["complete", "blank"]:
         copy_folder(SOLUTIONS if name == "complete" else EXERCISES, subs / name)
     broken = copy_folder(SOLUTIONS, subs / "broken")
-    edit_code(broken / "05_conv_backward.ipynb", "dw += ", "dw -= ")
+    edit_code(broken / "05_conv_backward.ipynb", "dw = np.einsum(", "dw = -np.einsum(")
     add_code_cell(broken / "04_conv_forward.ipynb", "print(object())\nraise ValueError(object())")
     outs = [tmp_path / "out1", tmp_path / "out2"]
     for out in outs:
@@ -219,7 +229,7 @@ def test_code_that_swallows_the_step_timeout_is_killed(tmp_path):
     path = copy_folder(SOLUTIONS, tmp_path / "s") / "10_metrics.ipynb"
     edit_code(path, "counts = np.zeros(", "import signal\n    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
                                           "    while True:\n        pass\n    counts = np.zeros(")
-    result = grade_notebook(path, "10_metrics", hidden_answers(["accuracy", "confusion_matrix"]), timeout=1)
+    result = grade_notebook(path, "10_metrics", hidden_answers(NOTEBOOKS["10_metrics"]), timeout=1)
     by_name = {e.exercise: e for e in result.exercises}
     assert by_name["accuracy"].score == 1 and by_name["confusion_matrix"].score == 0
     assert any("stopped after 8 s during exercise confusion_matrix" in n or "SIGXCPU" in n
