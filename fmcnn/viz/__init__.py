@@ -5,9 +5,9 @@ from .filters import (color_scale, draw_filters, draw_image, draw_maps, draw_pro
 from .plots import image_grid, plot_confusion_matrix, plot_curves, smooth
 from .record import Recording, record, softmax
 from .saliency import GRADIENT_MODES, gradient_norms, gradient_view, plot_saliency
-from .static import AnimationHTML, animate, fig_to_png
+from .static import fig_to_png
 
-__all__ = ["AnimationHTML", "GRADIENT_MODES", "Recording", "animate", "color_scale", "draw_filters", "draw_image",
+__all__ = ["GRADIENT_MODES", "Recording", "color_scale", "draw_filters", "draw_image",
            "draw_maps", "draw_probabilities", "fig_to_png", "gradient_norms", "gradient_view", "image_grid",
            "plot_confusion_matrix", "plot_curves", "plot_feature_maps", "plot_filters", "plot_layer_overview",
            "plot_saliency", "record", "smooth", "softmax"]

@@ -3,9 +3,9 @@ from matplotlib.figure import Figure
 
 from fmcnn.data import CLASS_NAMES
 from fmcnn.preprocess import to_input
-from fmcnn.viz import (AnimationHTML, animate, color_scale, fig_to_png, gradient_norms, gradient_view, image_grid,
-                       plot_confusion_matrix, plot_curves, plot_feature_maps, plot_filters, plot_layer_overview,
-                       plot_saliency, record, smooth)
+from fmcnn.viz import (color_scale, fig_to_png, gradient_norms, gradient_view, image_grid, plot_confusion_matrix,
+                       plot_curves, plot_feature_maps, plot_filters, plot_layer_overview, plot_saliency, record,
+                       smooth)
 from fmcnn.viz.filters import mosaic
 
 
@@ -53,15 +53,14 @@ def test_gradient_views_and_norms(model, tiny_data):
     assert np.isclose(norms["fc3"], np.sqrt(np.mean(rec.grads["fc3"][0].astype(float) ** 2)))
 
 
-def test_png_and_animation():
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots()
-    line, = ax.plot([0, 1], [0, 0])
-    assert fig_to_png(fig).startswith(b"\x89PNG")
-    anim = animate(fig, lambda k: line.set_ydata([0, k]), frames=[0, 1, 2], interval=100)
-    assert isinstance(anim, AnimationHTML) and anim.frames == 3
-    assert anim.html.count("data:image/png;base64") >= 3 and "<script" in anim.html
-    assert "http" not in anim.html and "fa fa-" not in anim.html       # offline: no Font Awesome from a CDN
-    assert 'title="Play"' in anim.html and "\u25b6" in anim.html
-    assert anim._repr_html_() == anim.html and repr(anim) == "<animation, 3 frames>"
-    assert not plt.fignum_exists(fig.number)            # closed, so it is not also shown as a still image
+def test_png_with_a_palette():
+    import io
+
+    from PIL import Image
+    fig = plot_confusion_matrix(np.arange(100).reshape(10, 10), CLASS_NAMES)
+    full, small = fig_to_png(fig, dpi=72), fig_to_png(fig, dpi=72, colors=256)
+    assert full.startswith(b"\x89PNG") and small.startswith(b"\x89PNG")
+    assert len(small) < len(full) / 2
+    picture = Image.open(io.BytesIO(small))
+    assert picture.mode == "P" and len(picture.getcolors()) <= 256
+    assert picture.size == Image.open(io.BytesIO(full)).size == tuple(round(72 * v) for v in fig.get_size_inches())

@@ -1,13 +1,16 @@
-"""What every explorer shares: settings in ``state``, a pure ``draw``, the ipywidgets
-controls built on demand, the redraw to a PNG, the animation; and the pieces several
-explorers use (choosing one test image, choosing a layer, an array drawn as a picture).
+"""What every explorer shares: settings in ``state``, a pure ``draw``, one widget with two
+renderings of it (pictures drawn in advance and switched by the browser; live pictures
+drawn by Python), and the pieces several explorers use (choosing one test image,
+choosing a layer, an array drawn as a picture).
 """
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from ..filters import color_scale
-from ..static import animate, fig_to_png
+from ..static import fig_to_png
+from .precomputed import BUTTONS_LAYOUT, BUTTONS_STYLE, Choice, PrecomputedView
 
 
 def _ipywidgets():
@@ -50,6 +53,25 @@ def show_array(ax, values, title, fontsize, signed=True, scale=None):
     return cmap, vmin, vmax
 
 
+def short_number(v):
+    """A number as short as it can be written to two decimals: 0.25, -1.5, 3, 0."""
+    return f"{v:.2f}".rstrip("0").rstrip(".") if round(v, 2) else "0"
+
+
+def annotate(ax, values, fontsize, vmax, skip_zeros=False):
+    """Write every value of the 2-D array drawn on ``ax`` in its cell: white on cells darker
+    than 0.6 ``vmax`` in absolute value, black on the others; zeros left out if ``skip_zeros``."""
+    for (a, b), v in np.ndenumerate(values):
+        if v or not skip_zeros:
+            ax.text(b, a, short_number(v), ha="center", va="center", fontsize=fontsize,
+                    color="white" if abs(v) > 0.6 * vmax else "black")
+
+
+def outline(ax, row, col, height, width, color, lw=2.0):
+    """Frame the ``height`` x ``width`` cells from (row, col) of the array drawn on ``ax``."""
+    ax.add_patch(Rectangle((col - 0.5, row - 0.5), width, height, fill=False, edgecolor=color, lw=lw))
+
+
 def check_layer(model, layer):
     """Raise a ValueError naming the model's layers unless ``layer`` is one of them."""
     if layer not in model.names:
@@ -57,26 +79,60 @@ def check_layer(model, layer):
 
 
 def layer_dropdown(widgets, model, layer):
-    """The control that chooses one of the model's layers, ``layer`` chosen first."""
+    """The live control that chooses one of the model's layers, ``layer`` chosen first."""
     return widgets.Dropdown(options=model.names, value=layer, description="layer",
                             layout=widgets.Layout(width="200px"))
+
+
+def checked_layers(model, layers, first):
+    """The layers to draw in advance, in the model's order: ``layers`` (every layer of ``model``
+    if None) and ``first``, the layer shown first; a ValueError for a layer the model lacks."""
+    names = set(model.names if layers is None else layers) | {first}
+    for name in names:
+        check_layer(model, name)
+    return [name for name in model.names if name in names]
+
+
+def layer_choice(layers):
+    """The precomputed control that chooses one of ``layers``."""
+    return Choice("layer", "layer", tuple((name, name) for name in layers))
+
+
+LIVE_PLACEHOLDER = ("<p><b>Live mode draws with Python</b>, and none is running here: this is a web page, "
+                    "or a notebook whose cells have not run. Open the chapter in Jupyter (the launch button "
+                    "at the top of the book's page) and run it to draw {what}.</p>")
 
 
 class Explorer:
     """Base class: settings in ``state``, a pure ``draw``, and a widget built on demand.
 
+    The widget shows pictures drawn in advance, when it is built, for every combination
+    of the values of :meth:`precomputed_choices` (those :meth:`is_precomputed` accepts);
+    its controls switch between them in the browser, so they work in the static book.
+    An explorer with a ``live_note`` (what else Python can draw, e.g. "any test image")
+    also has a live mode, in which Python draws the picture for any setting of the live
+    controls (``_make_controls``); without one, the precomputed pictures cover every setting.
+
     Subclasses define ``figsize`` (the picture's width and height in inches),
-    ``_draw_into(fig, **state)``, ``_make_controls(widgets)`` returning
-    ``{state key: control widget}``, and optionally ``_clean(state)`` (to validate
-    and clamp settings) and ``_sync(controls)`` (to adjust control options after a change).
+    ``_draw_into(fig, **state)``, :meth:`precomputed_choices`, and for a live mode
+    ``live_note`` and ``_make_controls(widgets)`` returning ``{state key: control widget}``;
+    optionally ``_clean(state)`` (to validate and clamp settings), ``_sync(controls)``
+    (to adjust live control options after a change), :meth:`is_precomputed` and
+    ``precomputed_note`` (which combinations are drawn, when not all of them are).
     """
 
     figsize = (11, 3.6)
     dpi = 72
+    png_colors = 256           # a palette PNG: less than half the bytes, and the book stores hundreds
+    live_note = None
+    precomputed_note = ""
 
     def __init__(self, **state):
         self.state = {}
         self._widget = None
+        self._view = None
+        self._live = None
+        self._live_pane = None
         self._controls = {}
         self._image = None
         self._status = None
@@ -98,31 +154,24 @@ class Explorer:
         self._draw_into(fig, **state)
         return fig
 
+    def picture(self, **changes):
+        """The PNG bytes that the widget shows for the current settings changed by ``changes``."""
+        return self._png(self.draw(**changes))
+
+    def _png(self, fig):
+        return fig_to_png(fig, self.dpi, colors=self.png_colors)
+
     def update(self, **changes):
-        """Change settings, redraw, and (if the widget exists) show the new picture. Returns the Figure."""
+        """Change settings, redraw, and (if the live mode has been opened) show the new picture there.
+        Returns the Figure. The precomputed pictures do not change."""
         self._check_keys(changes)
         self.state = self._clean({**self.state, **changes})
         fig = self.draw()
-        if self._widget is not None:
+        if self._live is not None:
             self._sync_controls()
-            self._image.value = fig_to_png(fig, self.dpi)
+            self._image.value = self._png(fig)
             self._status.value = ""
         return fig
-
-    def animation(self, key, values, interval=800, **fixed):
-        """A playable HTML animation of the pictures for ``key`` = each of ``values`` (the
-        other settings from ``self.state``, updated by ``fixed``). Works in a static page."""
-        self._check_keys({key: None, **fixed})
-        values = list(values)
-        base = {**self.state, **fixed}
-        fig = new_figure(*self.figsize, dpi=self.dpi)
-
-        def frame(value):
-            fig.clear()
-            self._draw_into(fig, **self._clean({**base, key: value}))
-
-        frame(values[0])
-        return animate(fig, frame, values, interval=interval)
 
     def _check_keys(self, changes):
         unknown = sorted(set(changes) - set(self.state))
@@ -130,31 +179,87 @@ class Explorer:
             raise TypeError(f"{type(self).__name__} has no setting {', '.join(map(repr, unknown))}; "
                             f"settings: {', '.join(self.state)}")
 
-    # -- the widget ------------------------------------------------------------------
-    def _make_controls(self, widgets):
+    # -- the precomputed pictures ----------------------------------------------------
+    def precomputed_choices(self):
+        """The controls of the precomputed pictures, outermost first: a list of :class:`Choice`."""
         raise NotImplementedError
 
-    def _sync(self, controls):
-        """Adjust control options to the state (e.g. a slider's range); values are set by the caller."""
+    def is_precomputed(self, settings):
+        """Whether the picture for ``settings`` (the state with one value of every choice) is drawn in advance."""
+        return True
 
-    def _layout(self, widgets, controls):
-        return widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
+    def _precomputed_picture(self, values):
+        settings = {**self.state, **values}
+        return self.picture(**settings) if self.is_precomputed(settings) else None
 
+    def _caption(self, view):
+        what = " x ".join(c.description for c in view.choices)
+        sizes = " x ".join(str(len(c.options)) for c in view.choices)
+        if view.count == view.total:
+            text = (f"These {view.count} pictures, one for each {what} ({sizes}), were drawn when the "
+                    f"notebook ran; the controls switch between them in your browser.")
+        else:
+            text = (f"{view.count} of the {view.total} combinations of {what} ({sizes}) were drawn when the "
+                    f"notebook ran: {self.precomputed_note} The controls switch between them in your browser.")
+        if self.live_note:
+            text += f" For {self.live_note}, choose <i>live</i>: Python draws it (in Jupyter)."
+        return text
+
+    # -- the widget ------------------------------------------------------------------
     @property
     def widget(self):
-        """The ipywidgets user interface (built on first use)."""
+        """The ipywidgets user interface (built on first use, drawing every precomputed picture)."""
         if self._widget is None:
+            widgets = _ipywidgets()
+            choices = self.precomputed_choices()
+            initial = [c.index_of(self.state.get(c.key)) for c in choices]
+            not_drawn = "<i>Not drawn in advance for this page.</i>"
+            if self.live_note:
+                not_drawn += " In Jupyter, choose <i>live</i> to draw it."
+            self._view = PrecomputedView(widgets, choices, initial, self._precomputed_picture, not_drawn)
+            caption = widgets.HTML(f"<p style='font-size: 0.85em; line-height: 1.4'>{self._caption(self._view)}</p>")
+            parts = [self._view.widget, caption]
+            if self.live_note:
+                self._live_pane = widgets.VBox([widgets.HTML(LIVE_PLACEHOLDER.format(what=self.live_note))])
+                pages = widgets.Stack([widgets.VBox(parts), self._live_pane], selected_index=0)
+                mode = widgets.ToggleButtons(options=["precomputed", "live"], description="pictures",
+                                             style=BUTTONS_STYLE, layout=BUTTONS_LAYOUT)
+                mode.add_class("fmcnn-mode")
+                widgets.jsdlink((mode, "index"), (pages, "selected_index"))   # kept by ipywidgets' registry
+                mode.observe(self._on_mode, names="index")
+                parts = [mode, pages]
+            self._widget = widgets.VBox(parts, layout=widgets.Layout(width="100%"))
+            self._widget.add_class("fmcnn-explorer")
+        return self._widget
+
+    def _on_mode(self, change):
+        """In Jupyter, the first switch to live mode builds the live controls, at the settings chosen so far."""
+        if change["new"] == 1 and self._live is None:
+            self.state = self._clean({**self.state, **self._view.values()})
+            self._live_pane.children = (self.live,)
+
+    @property
+    def live(self):
+        """The live user interface (controls, picture, status line), built on first use."""
+        if self._live is None:
             widgets = _ipywidgets()
             self._controls = self._make_controls(widgets)
             for key, control in self._controls.items():
                 control.observe(lambda change, key=key: self._on_control(key, change["new"]), names="value")
             self._image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
             self._status = widgets.HTML("")
-            self._widget = widgets.VBox([self._layout(widgets, self._controls), self._image, self._status],
-                                        layout=widgets.Layout(width="100%"))
-            self._widget.add_class("fmcnn-explorer")
+            self._live = widgets.VBox([self._layout(widgets, self._controls), self._image, self._status])
             self.update()
-        return self._widget
+        return self._live
+
+    def _make_controls(self, widgets):
+        raise NotImplementedError
+
+    def _sync(self, controls):
+        """Adjust live control options to the state (e.g. a slider's range); values are set by the caller."""
+
+    def _layout(self, widgets, controls):
+        return widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
 
     def _sync_controls(self):
         self._syncing = True
@@ -211,10 +316,19 @@ class ImageExplorer(Explorer):
         """Position in ``images`` of the ``index``-th image of class ``cls``."""
         return int(self.by_class[cls][index])
 
+    def _class_options(self):
+        return [(n, k) for k, n in enumerate(self.class_names) if len(self.by_class[k])]
+
+    def _image_choices(self, per_class):
+        """The precomputed controls of the image: its class, and which of the first ``per_class`` of it."""
+        choices = [Choice("cls", "class", tuple(self._class_options()))]
+        if per_class > 1:
+            choices.append(Choice("index", "image", tuple((str(i), i) for i in range(per_class)), "buttons"))
+        return choices
+
     def _image_controls(self, widgets):
         return {
-            "cls": widgets.Dropdown(options=[(n, k) for k, n in enumerate(self.class_names) if len(self.by_class[k])],
-                                    value=self.state["cls"], description="class",
+            "cls": widgets.Dropdown(options=self._class_options(), value=self.state["cls"], description="class",
                                     layout=widgets.Layout(width="220px")),
             "index": widgets.IntSlider(value=self.state["index"], min=0,
                                        max=len(self.by_class[self.state["cls"]]) - 1,

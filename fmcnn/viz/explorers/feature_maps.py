@@ -3,7 +3,7 @@ from ...data import CLASS_NAMES
 from ...preprocess import to_input
 from ..filters import draw_image, draw_maps, draw_probabilities
 from ..record import record
-from .base import ImageExplorer, check_layer, layer_dropdown, suptitle
+from .base import ImageExplorer, check_layer, checked_layers, layer_choice, layer_dropdown, suptitle
 
 
 class FeatureMapExplorer(ImageExplorer):
@@ -15,14 +15,21 @@ class FeatureMapExplorer(ImageExplorer):
         cls, index: the first image shown: the ``index``-th image of class ``cls``.
         layer: the first layer shown (any layer name of the model).
         normalize: preprocess as in training (``fmcnn.preprocess.to_input``).
+        per_class, precomputed_layers: the pictures drawn in advance show the first
+            ``per_class`` images of every class at each of ``precomputed_layers`` (by default
+            every layer); live mode shows any image at any layer.
     """
 
     figsize = (11, 3.6)
+    live_note = "any test image"
 
-    def __init__(self, model, images, labels, cls=0, index=0, layer="conv1", class_names=CLASS_NAMES, normalize=True):
+    def __init__(self, model, images, labels, cls=0, index=0, layer="conv1", class_names=CLASS_NAMES, normalize=True,
+                 per_class=2, precomputed_layers=None):
         self.model = model
         self._init_images(images, labels, class_names, normalize)
         self._cache = {}
+        self.per_class = per_class
+        self.precomputed_layers = checked_layers(model, precomputed_layers, layer)
         super().__init__(cls=cls, index=index, layer=layer)
 
     def _clean(self, state):
@@ -56,6 +63,9 @@ class FeatureMapExplorer(ImageExplorer):
         verdict = "right" if pred == cls else "wrong"
         suptitle(fig, f"predicted {self.class_names[pred]} ({probs[pred]:.1%}), true class "
                       f"{self.class_names[cls]}: {verdict}")
+
+    def precomputed_choices(self):
+        return self._image_choices(self.per_class) + [layer_choice(self.precomputed_layers)]
 
     def _make_controls(self, widgets):
         controls = self._image_controls(widgets)

@@ -7,7 +7,12 @@ from ...preprocess import to_input
 from ..filters import draw_image, draw_maps
 from ..record import record
 from ..saliency import GRADIENT_MODES, gradient_norms, gradient_view
-from .base import ImageExplorer, check_layer, layer_dropdown, show_array, suptitle
+from .base import ImageExplorer, check_layer, checked_layers, layer_choice, layer_dropdown, show_array, suptitle
+from .precomputed import Choice
+
+OBJECTIVES = (("loss", "loss"), ("class score", "score"))
+MODES = tuple((label, mode) for mode, label in GRADIENT_MODES.items())
+"""The options of the objective and display controls: (label, setting)."""
 
 
 class GradientExplorer(ImageExplorer):
@@ -18,15 +23,45 @@ class GradientExplorer(ImageExplorer):
     computed for; -1 means the image's true class), ``objective`` ("loss": the
     cross-entropy loss of the target class, or "score": its logit), ``mode``
     ("raw", "abs", "grad_x_input") and ``layer``.
+
+    The six settings have too many combinations to draw them all in advance. The
+    precomputed pictures are those of the first image shown of every class (image
+    ``index``): for the loss of its true class, every display at every layer of
+    ``precomputed_layers``; and for the first class shown, also every target and objective,
+    in every display, at the first layer shown. Live mode draws any combination.
     """
 
     figsize = (11, 3.8)
+    live_note = "other combinations of image, target, objective, display and layer"
 
     def __init__(self, model, images, labels, cls=0, index=0, target=-1, objective="loss", mode="raw",
-                 layer="conv1", class_names=CLASS_NAMES, normalize=True):
+                 layer="conv1", class_names=CLASS_NAMES, normalize=True,
+                 precomputed_layers=("conv1", "pool2")):
         self.model = model
         self._init_images(images, labels, class_names, normalize)
         super().__init__(cls=cls, index=index, target=target, objective=objective, mode=mode, layer=layer)
+        self.first = dict(self.state)
+        self.precomputed_layers = checked_layers(model, precomputed_layers, self.state["layer"])
+
+    @property
+    def precomputed_note(self):
+        first = self.first
+        return (f"every class, display and layer for the loss of the true class, and every target and "
+                f"objective for the {self.class_names[first['cls']]} at layer {first['layer']}.")
+
+    def precomputed_choices(self):
+        return self._image_choices(1) + [Choice("target", "target", tuple(self._target_options())),
+                                         Choice("objective", "objective", OBJECTIVES, "buttons"),
+                                         Choice("mode", "show", MODES, "buttons"),
+                                         layer_choice(self.precomputed_layers)]
+
+    def is_precomputed(self, settings):
+        true_class_loss = settings["target"] == -1 and settings["objective"] == "loss"
+        first_image = settings["cls"] == self.first["cls"] and settings["layer"] == self.first["layer"]
+        return true_class_loss or first_image
+
+    def _target_options(self):
+        return [("true class", -1)] + [(n, k) for k, n in enumerate(self.class_names)]
 
     def _clean(self, state):
         state = self._clean_image(state)
@@ -74,14 +109,12 @@ class GradientExplorer(ImageExplorer):
 
     def _make_controls(self, widgets):
         controls = self._image_controls(widgets)
-        controls["target"] = widgets.Dropdown(options=[("true class", -1)] + [(n, k) for k, n in enumerate(self.class_names)],
-                                              value=self.state["target"], description="target",
-                                              layout=widgets.Layout(width="220px"))
-        controls["objective"] = widgets.ToggleButtons(options=[("loss", "loss"), ("class score", "score")],
-                                                      value=self.state["objective"], description="objective",
+        controls["target"] = widgets.Dropdown(options=self._target_options(), value=self.state["target"],
+                                              description="target", layout=widgets.Layout(width="220px"))
+        controls["objective"] = widgets.ToggleButtons(options=OBJECTIVES, value=self.state["objective"],
+                                                      description="objective",
                                                       style={"button_width": "90px"})
-        controls["mode"] = widgets.ToggleButtons(options=[(label, m) for m, label in GRADIENT_MODES.items()],
-                                                 value=self.state["mode"], description="show",
+        controls["mode"] = widgets.ToggleButtons(options=MODES, value=self.state["mode"], description="show",
                                                  style={"button_width": "120px"})
         controls["layer"] = layer_dropdown(widgets, self.model, self.state["layer"])
         return controls

@@ -4,8 +4,13 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ...data import CLASS_NAMES
 from ..filters import draw_image
-from .base import ImageExplorer, show_array
+from .base import ImageExplorer, annotate, show_array
+from .precomputed import Choice
 from .presets import KERNEL_SIZES, PRESET_KERNELS, check_kernel_size, preset_kernel
+
+
+SIZES = tuple((f"{k}x{k}", k) for k in KERNEL_SIZES)
+"""The options of the kernel size controls: (label, size)."""
 
 
 def correlate_same(image, kernel):
@@ -79,17 +84,19 @@ class ConvPlayground(ImageExplorer):
         n = self.image_number(cls, index)
         draw_image(axes[0], image, title=f"image {n}: {self.class_names[cls]}", label_size=9)
         _, _, vmax = show_array(axes[1], kernel, f"kernel: {preset} ({size}x{size})", 9)
-        for (a, b), v in np.ndenumerate(kernel):
-            axes[1].text(b, a, f"{v:.2f}".rstrip("0").rstrip(".") if v else "0", ha="center", va="center",
-                         fontsize=9 if size == 3 else 7, color="white" if abs(v) > 0.6 * vmax else "black")
+        annotate(axes[1], kernel, 9 if size == 3 else 7, vmax)
         show_array(axes[2], out, f"output: {out.min():.2f} to {out.max():.2f}", 9)
         relu = np.maximum(out, 0)
         show_array(axes[3], relu, "output after ReLU", 9, scale=("viridis", 0, max(float(relu.max()), 1e-12)))
 
+    def precomputed_choices(self):
+        presets = list(PRESET_KERNELS) + (["custom"] if self.state["preset"] == "custom" else [])
+        return self._image_choices(1) + [Choice("preset", "kernel", tuple((p, p) for p in presets)),
+                                         Choice("size", "size", SIZES, "buttons")]
+
     def _make_controls(self, widgets):
         controls = self._image_controls(widgets)
-        controls["size"] = widgets.ToggleButtons(options=[(f"{k}x{k}", k) for k in KERNEL_SIZES],
-                                                 value=self.state["size"], description="size",
+        controls["size"] = widgets.ToggleButtons(options=SIZES, value=self.state["size"], description="size",
                                                  style={"button_width": "60px"})
         controls["preset"] = widgets.Dropdown(options=list(PRESET_KERNELS) + ["custom"], value=self.state["preset"],
                                               description="kernel", layout=widgets.Layout(width="240px"))

@@ -5,6 +5,7 @@ from ...preprocess import to_input
 from ..filters import color_scale, draw_filters, draw_image, draw_maps
 from ..record import record
 from .base import Explorer, suptitle
+from .precomputed import Choice
 
 
 def _resample(tiles, side):
@@ -27,8 +28,8 @@ class TrainingExplorer(Explorer):
         eval_data: optional ``(images, labels)`` on which each checkpoint's accuracy is measured.
         layer: the conv layer whose filters are shown; ``maps_layer``: the layer whose maps are shown.
 
-    All checkpoints are loaded once, when the explorer is made, so moving the
-    slider only draws.
+    All checkpoints are loaded once, when the explorer is made. The picture of every
+    checkpoint is drawn in advance, so the slider needs no Python.
     """
 
     figsize = (11, 5.0)
@@ -96,11 +97,5 @@ class TrainingExplorer(Explorer):
             text += f": accuracy {frame['accuracy']:.1%} on the evaluation images"
         suptitle(fig, text)
 
-    def _make_controls(self, widgets):
-        return {"step": widgets.SelectionSlider(options=self.steps, value=self.state["step"],
-                                                description="step", continuous_update=False,
-                                                layout=widgets.Layout(width="500px"))}
-
-    def animation(self, key="step", values=None, interval=700, **fixed):
-        """Playable animation over all checkpoints (by default)."""
-        return super().animation(key, self.steps if values is None else values, interval=interval, **fixed)
+    def precomputed_choices(self):
+        return [Choice("step", "step", tuple((str(s), s) for s in self.steps), "slider")]
