@@ -15,16 +15,21 @@ mode, in which Python draws any setting (any image, any value) through
 
 The modules: ``base`` (the :class:`Explorer` base class and the pieces explorers
 share), ``precomputed`` (the pictures drawn in advance and their links),
-``feature_maps``, ``gradients``, ``training``, ``playground`` (one explorer each) and
-``presets`` (the playground's preset kernels).
+``feature_maps``, ``gradients``, ``training``, ``playground``, ``conv_backward``,
+``max_pool``, ``batchnorm`` (one explorer each) and ``presets`` (the playground's
+preset kernels).
 """
 from .base import Explorer, new_figure   # new_figure: importable from here as from the old single module
+from .batchnorm import BatchNormExplorer
+from .conv_backward import ConvBackwardExplorer
 from .feature_maps import FeatureMapExplorer
 from .gradients import GradientExplorer
+from .max_pool import MaxPoolExplorer
 from .playground import ConvPlayground, correlate_same
 from .precomputed import Choice
 from .presets import PRESET_KERNELS, preset_kernel
 from .training import TrainingExplorer
 
-__all__ = ["Choice", "ConvPlayground", "Explorer", "FeatureMapExplorer", "GradientExplorer", "TrainingExplorer",
-           "PRESET_KERNELS", "preset_kernel", "correlate_same"]
+__all__ = ["BatchNormExplorer", "Choice", "ConvBackwardExplorer", "ConvPlayground", "Explorer", "FeatureMapExplorer",
+           "GradientExplorer", "MaxPoolExplorer", "TrainingExplorer", "PRESET_KERNELS", "preset_kernel",
+           "correlate_same"]
