@@ -51,6 +51,9 @@ BOOK_HTML = Path(os.environ.get("FMCNN_BOOK_HTML", ROOT / "_build" / "html"))
 BASELINE_PAGE = "book/intro.html"
 PAGES = {  # page -> (explorers, at least this many static figures)
     "book/04_conv_forward.html": (1, 2),
+    "book/05_conv_backward.html": (1, 2),
+    "book/06_pooling.html": (1, 2),
+    "book/07_batchnorm.html": (1, 2),
     "book/12_inside_the_network.html": (3, 4),
 }
 SIZE_BUDGET = 8_000_000               # bytes of HTML and data (figures) a page with explorers may have
