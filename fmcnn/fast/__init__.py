@@ -1,4 +1,4 @@
-"""Every speed trick of fmcnn, kept apart from the layers the chapters derive (chapter 13).
+"""Every speed trick of fmcnn, kept apart from the layers the chapters derive (the appendix, book/14_the_fast_package).
 
 ``fmcnn.nn`` holds one plain layer per formula; this package holds what makes the same
 network fast, tested against it (tests/fast/):
@@ -12,7 +12,7 @@ network fast, tested against it (tests/fast/):
 - ``unfold``: im2col into buffers reused from step to step, and with channels innermost;
 - ``buffers``: :func:`reuse_or_empty`, the reuse itself;
 - ``sums``: per-image channel sums as BLAS products, for BatchNorm's statistics;
-- ``flat_col2im``: col2im as long runs on the flattened image (chapter 13 times it; the fused
+- ``flat_col2im``: col2im as long runs on the flattened image (the appendix times it; the fused
   network needs no col2im at all).
 
 Importing it starts the helper thread (it sleeps while it has no work).

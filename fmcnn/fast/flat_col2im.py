@@ -1,4 +1,5 @@
-"""col2im on the flattened image: k * k additions of long runs instead of short rows (chapter 13).
+"""col2im on the flattened image: k * k additions of long runs instead of short rows (the
+appendix, book/14_the_fast_package).
 
 :func:`fmcnn.nn.col2im` adds, for each kernel offset, a grid of Ho x Wo numbers
 whose rows are only Wo long. Read each image as one flat row of pixels of width W

@@ -1,4 +1,5 @@
-"""LeNet-BN as one fused forward and backward pass, for speed (chapter 13, "Crossing the layer boundaries").
+"""LeNet-BN as one fused forward and backward pass, for speed (the appendix,
+book/14_the_fast_package, "Crossing the layer boundaries").
 
 The layered model of :func:`fmcnn.models.lenet_bn` is what the chapters derive:
 one :class:`~fmcnn.nn.Module` per formula, each blind to its neighbours. That
@@ -21,7 +22,7 @@ layered model itself work unchanged. What it does differently:
    windows tile the map): no zero fill and no ``+=``.
 4. conv2 unfolds its input channels last, copying runs of 30 numbers instead
    of 10, and multiplies the windows of many images in one GEMM.
-5. conv2's input gradient is a product with a banded matrix (chapter 13),
+5. conv2's input gradient is a product with a banded matrix (the appendix),
    cut into two halves that waste less work on the zeros outside the band.
 6. In evaluation mode BatchNorm is a fixed per-channel affine map: the scale
    goes into the filters and the shift, a constant per channel, is added
@@ -177,7 +178,7 @@ class FusedLeNetBN(Module):
         self.geometry = Geometry.of(model)
         self._blocks = [(conv1, model["bn1"]), (conv2, model["bn2"])]
         self._fcs = [model["fc1"], model["fc2"], model["fc3"]]
-        self._cols = [None, None]           # im2col matrices, reused from step to step (chapter 13)
+        self._cols = [None, None]           # im2col matrices, reused from step to step (the appendix)
         self._padded = None
         self._cache = None
 
@@ -440,7 +441,7 @@ def band_matrix(weight, half):
 def input_grad_banded(dz, band, C, k):
     """conv2's dL/dx from banded products (point 5). dz: (n, O, 10, 10) -> (n, C, 14, 14); k x k kernels.
 
-    Chapter 13 multiplies each row of dz, all Wo = 10 columns, by one banded
+    The appendix multiplies each row of dz, all Wo = 10 columns, by one banded
     matrix with 14 columns per (a, c): 2.8 times the necessary multiply-adds,
     the zeros outside the band. Here each row is cut into two halves of 5
     columns, which reach 5 + 4 = 9 columns of dx: half the band matrix

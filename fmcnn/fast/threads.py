@@ -1,4 +1,5 @@
-"""One helper thread, so that a pass can run on two cores without BLAS threads (chapter 13, "Threads").
+"""One helper thread, so that a pass can run on two cores without BLAS threads (the appendix,
+book/14_the_fast_package, "Two cores without BLAS threads").
 
 NumPy releases Python's global interpreter lock inside matrix products and array
 loops, so while this thread computes one half of a batch, a helper thread can
